@@ -1,0 +1,60 @@
+# Dosirak: the one entry point. As root on a fresh Debian machine:
+#   make run     set up, build, and run the newest stage
+#   make test    set up, build, and pass every test (packages, end-to-end, chapters)
+SHELL := /bin/bash
+SWIFT ?= swift
+
+# Stage packages, in dependency order (each builds and tests alone).
+PACKAGES := Syscalls Namespaces
+# Debian packages the demos and tests need.
+DEBIAN_PACKAGES := busybox-static iproute2 procps
+
+# Swift Testing prints a line when each test starts and passes; keep failures and summaries.
+QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
+
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 clean
+
+## setup: install what is missing (quick when everything is there)
+setup:
+	@command -v $(SWIFT) >/dev/null || { echo "setup: swift not found in PATH (Swift 6 is required)"; exit 1; }
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  [ "$$(id -u)" = 0 ] || { echo "setup: missing$$missing; run make setup as root"; exit 1; }; \
+	  echo "setup: installing$$missing"; \
+	  apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; }; \
+	fi
+
+## build: every stage package, with its demos
+build: setup
+	@set -e; for p in $(PACKAGES); do (cd Packages/$$p && $(SWIFT) build -q); done
+	@$(SWIFT) build -q --build-tests
+
+## test: every package's tests, then the end-to-end tests and the chapter checks
+test: setup test-packages test-umbrella
+
+test-packages:
+	@set -eo pipefail; for p in $(PACKAGES); do \
+	  echo "== Packages/$$p"; \
+	  (cd Packages/$$p && $(SWIFT) build -q && $(SWIFT) test 2>&1 | $(QUIET_TESTS)); \
+	done
+
+test-umbrella:
+	@echo "== end-to-end and chapters"
+	@set -o pipefail; $(SWIFT) test 2>&1 | $(QUIET_TESTS)
+
+## check-chapters: both languages alike, excerpts verbatim, shown commands still run
+check-chapters: setup
+	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
+
+## run: the newest stage's demo
+run: demo-01
+
+## demo-NN: build one chapter's package and run its demo
+demo-01: setup
+	@cd Packages/Namespaces && $(SWIFT) build -q --product chroot-demo && .build/debug/chroot-demo
+
+clean:
+	rm -rf .build Packages/*/.build

@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+// Dosirak, the umbrella: every stage's package by path, the `dosirak` command (chapter 07),
+// and the end-to-end tests in Tests/, which drive the built binaries and check the chapters.
+import PackageDescription
+
+let package = Package(
+    name: "Dosirak",
+    dependencies: [
+        .package(path: "Packages/Syscalls"),
+        .package(path: "Packages/Namespaces"),
+    ],
+    targets: [
+        .testTarget(
+            name: "DosirakTests",
+            dependencies: [
+                .product(name: "Syscalls", package: "Syscalls"),
+                .product(name: "Namespaces", package: "Namespaces"),
+            ],
+            path: "Tests/DosirakTests"),
+    ]
+)

@@ -1,0 +1,56 @@
+import Foundation
+import Glibc
+import Syscalls
+import Testing
+@testable import Namespaces
+
+@Suite("chroot-demo", .enabled(if: isRoot && hasBusybox, "needs root and busybox-static"))
+struct ChrootDemoTests {
+    let demo = builtExecutable("chroot-demo")
+
+    @Test("a command in the jail sees the rootfs as /")
+    func jail() throws {
+        try withScratchPath { path in
+            _ = try Rootfs.build(at: path)
+            let (status, output) = try Spawn(demo, arguments: ["jail", path, "ls", "/"]).output(includeErrors: true)
+            #expect(status == .exited(0))
+            #expect(output.split(separator: "\n") == ["bin", "dev", "etc", "home", "proc", "root", "run", "sbin", "sys", "tmp", "usr", "var"])
+        }
+    }
+
+    @Test("a command missing from the jail is reported by name")
+    func missingCommand() throws {
+        try withScratchPath { path in
+            _ = try Rootfs.build(at: path)
+            let (status, output) = try Spawn(demo, arguments: ["jail", path, "no-such-tool"]).output(includeErrors: true)
+            #expect(status == .exited(1))
+            #expect(output == "chroot-demo: no-such-tool: command not found in the jail\n")
+        }
+    }
+
+    @Test("a root process climbs out of the chroot and sees the host's /")
+    func escape() throws {
+        try withScratchPath { path in
+            _ = try Rootfs.build(at: path)
+            let (status, output) = try Spawn(demo, arguments: ["escape", path]).output(includeErrors: true)
+            #expect(status == .exited(0))
+            let lines = output.split(separator: "\n")
+            let host = try FileManager.default.contentsOfDirectory(atPath: "/").filter { !$0.hasPrefix(".") }.sorted()
+            #expect(lines.first?.hasSuffix("bin dev etc home proc root run sbin sys tmp usr var") == true)
+            #expect(lines.last?.hasSuffix(host.joined(separator: " ")) == true)
+        }
+    }
+
+    @Test("the tour runs, shows the escape, and leaves no rootfs or mount behind")
+    func tour() throws {
+        let (status, output) = try Spawn(demo).output(includeErrors: true)
+        #expect(status == .exited(0), "\(output)")
+        #expect(output.contains("== 4. Escaping the jail"))
+        #expect(output.contains("the escaped process sees the host's / again"))
+        let pid = output.split(separator: "dosirak-chroot-").dropFirst().first?.prefix { $0.isNumber } ?? ""
+        #expect(!pid.isEmpty)
+        let files = try leftovers("dosirak-chroot-\(pid)")
+        let mounts = try mountPoints().filter { $0.contains("dosirak-chroot-\(pid)") }
+        #expect(files.isEmpty && mounts.isEmpty)
+    }
+}

@@ -1,0 +1,196 @@
+// dsk_spawn: the one place where Dosirak forks and execs.
+//
+// Why C? After a fork, the child of a multithreaded process (and every Swift program that
+// has used Dispatch, async or Foundation is one) holds copies of locks that other threads
+// owned at the moment of the fork. Running Swift there could allocate, take a lock that will
+// never be released, and hang. So the child runs only async-signal-safe system calls, all of
+// them prepared by the parent beforehand, and either execs or reports why not and _exits.
+#define _GNU_SOURCE
+#include "CSyscalls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// MARK: - The child (async-signal-safe only)
+
+// Sends the stage and errno to the parent, then ends the child without running atexit
+// handlers or flushing stdio buffers it copied from the parent.
+static void fail(int report_fd, int stage) {
+    int message[2] = { stage, errno };
+    ssize_t n;
+    do {
+        n = write(report_fd, message, sizeof message);
+    } while (n == -1 && errno == EINTR);
+    _exit(127);
+}
+
+// Makes the child's descriptor table exactly attr->fds: each `to` a copy of its `from`,
+// everything else closed or close-on-exec. Returns the (moved) report descriptor, or -1.
+static int arrange_descriptors(const struct dsk_spawn_attr *attr, int report_fd) {
+    // 1. Move the report pipe and every source above all numbers in play, so that
+    //    filling the targets in step 2 can never overwrite a source not yet copied.
+    int high = report_fd;
+    int last_target = -1;
+    for (int i = 0; i < attr->fd_count; i++) {
+        if (attr->fds[i].from > high) high = attr->fds[i].from;
+        if (attr->fds[i].to > high) high = attr->fds[i].to;
+        if (attr->fds[i].to > last_target) last_target = attr->fds[i].to;
+    }
+    high += 1;
+    int moved_report = fcntl(report_fd, F_DUPFD_CLOEXEC, high);
+    if (moved_report == -1) return -1;
+    for (int i = 0; i < attr->fd_count; i++) {
+        attr->scratch[i] = fcntl(attr->fds[i].from, F_DUPFD_CLOEXEC, high);
+        if (attr->scratch[i] == -1) return -1;
+    }
+    // 2. Copy each source to its target. dup2 clears close-on-exec on the target.
+    for (int i = 0; i < attr->fd_count; i++) {
+        if (dup2(attr->scratch[i], attr->fds[i].to) == -1) return -1;
+    }
+    // 3. Close the low descriptors that are not targets...
+    for (int fd = 0; fd <= last_target; fd++) {
+        int wanted = 0;
+        for (int i = 0; i < attr->fd_count; i++) {
+            if (attr->fds[i].to == fd) wanted = 1;
+        }
+        if (!wanted) close(fd);
+    }
+    // ...and mark everything above them close-on-exec: the report pipe must stay open until
+    // exec succeeds, the rest (copies, and descriptors other threads opened without
+    // O_CLOEXEC) must not reach the new program.
+    if (syscall(SYS_close_range, last_target + 1, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+        struct rlimit limit;
+        if (getrlimit(RLIMIT_NOFILE, &limit) == -1) return -1;
+        int end = limit.rlim_cur > 65536 ? 65536 : (int)limit.rlim_cur;
+        for (int fd = last_target + 1; fd < end; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    return moved_report;
+}
+
+static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t parent) {
+    // Signal handlers belong to the parent's Swift runtime; dispositions go back to the
+    // defaults (ignored ones too, so the new program does not inherit SIGPIPE ignored).
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        sigaction(sig, &dfl, NULL); // glibc refuses its internal signals; that is fine
+    }
+
+    if (attr->pdeath_signal != 0) {
+        if (prctl(PR_SET_PDEATHSIG, attr->pdeath_signal, 0, 0, 0) == -1) fail(report_fd, DSK_SPAWN_PDEATHSIG);
+        // The parent may have died before the prctl: then we were already reparented.
+        // (In a new PID namespace getppid() is 0 either way; init re-checks on its socket.)
+        if (!(attr->clone_flags & CLONE_NEWPID) && getppid() != parent) _exit(127);
+    }
+
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) == -1) fail(report_fd, DSK_SPAWN_SIGNALS);
+
+    if (attr->new_session && setsid() == -1) fail(report_fd, DSK_SPAWN_SETSID);
+
+    int moved = arrange_descriptors(attr, report_fd);
+    if (moved == -1) fail(report_fd, DSK_SPAWN_FDS);
+    report_fd = moved;
+
+    if (attr->controlling_terminal >= 0 && ioctl(attr->controlling_terminal, TIOCSCTTY, 0) == -1)
+        fail(report_fd, DSK_SPAWN_CTTY);
+
+    if (attr->cwd != NULL && chdir(attr->cwd) == -1) fail(report_fd, DSK_SPAWN_CHDIR);
+
+    execve(attr->path, attr->argv, attr->envp);
+    fail(report_fd, DSK_SPAWN_EXEC);
+}
+
+// MARK: - The parent
+
+// clone3(2) with CLONE_PIDFD, and CLONE_INTO_CGROUP when a cgroup is given. Without a
+// stack the child continues on a copy of ours, like fork(2).
+static pid_t clone_child(const struct dsk_spawn_attr *attr, int *pidfd) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = attr->clone_flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    if (attr->cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)attr->cgroup_fd;
+    }
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid == -1 && errno == ENOSYS && attr->cgroup_fd < 0) {
+        // Kernels before 5.3 have no clone3; clone(2) without a stack is fork with flags.
+        *pidfd = -1;
+        pid = (pid_t)syscall(SYS_clone, (unsigned long)(attr->clone_flags | SIGCHLD), NULL, NULL, NULL, 0);
+    }
+    return pid;
+}
+
+int dsk_spawn(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result) {
+    result->pid = -1;
+    result->pidfd = -1;
+    result->stage = 0;
+    result->error = 0;
+
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) == -1) {
+        result->stage = DSK_SPAWN_CLONE;
+        result->error = errno;
+        return -1;
+    }
+
+    // Block every signal across the clone, so no handler of the parent's runs in the
+    // child before the child has reset the dispositions.
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+
+    pid_t parent = getpid();
+    int pidfd = -1;
+    pid_t pid = clone_child(attr, &pidfd);
+    if (pid == 0) {
+        close(report[0]);
+        run_child(attr, report[1], parent);
+        _exit(127); // not reached
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    close(report[1]);
+
+    if (pid == -1) {
+        close(report[0]);
+        result->stage = DSK_SPAWN_CLONE;
+        result->error = clone_errno;
+        return -1;
+    }
+
+    // The pipe is close-on-exec: a successful exec closes it and we read end-of-file.
+    int message[2];
+    ssize_t n;
+    do {
+        n = read(report[0], message, sizeof message);
+    } while (n == -1 && errno == EINTR);
+    close(report[0]);
+
+    if (n == (ssize_t)sizeof message) {
+        int status;
+        while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
+        if (pidfd >= 0) close(pidfd);
+        result->stage = message[0];
+        result->error = message[1];
+        return -1;
+    }
+    result->pid = pid;
+    result->pidfd = pidfd;
+    return 0;
+}

@@ -1,0 +1,62 @@
+import Glibc
+
+/// A process ID, with the calls that act on a process by its number.
+///
+/// A PID can be reused once the process is reaped: prefer `ProcessDescriptor` (a pidfd)
+/// for a process that may already be gone.
+public struct ProcessID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: pid_t
+    public init(rawValue: pid_t) { self.rawValue = rawValue }
+
+    public var description: String { String(rawValue) }
+
+    /// This process.
+    public static var current: ProcessID { ProcessID(rawValue: getpid()) }
+
+    /// Sends `signal` to the process (signal 0 only checks that it exists).
+    ///
+    /// The corresponding system call is `kill(2)`.
+    public func send(_ signal: Signal) throws {
+        try nothingOrErrno { kill(rawValue, signal.rawValue) }
+    }
+
+    /// Whether a process with this ID exists (it may be a zombie).
+    ///
+    /// The corresponding system call is `kill(2)` with signal 0.
+    public var exists: Bool {
+        kill(rawValue, 0) == 0 || errno == EPERM
+    }
+
+    /// Waits for this child to end and reaps it.
+    ///
+    /// The corresponding system call is `waitpid(2)`.
+    public func wait() throws -> ExitStatus {
+        var status: CInt = 0
+        try nothingOrErrno { waitpid(rawValue, &status, 0) }
+        return ExitStatus(waitStatus: status)
+    }
+
+    /// Reaps this child if it has ended; nil while it is still running.
+    ///
+    /// The corresponding system call is `waitpid(2)` with `WNOHANG`.
+    public func waitIfEnded() throws -> ExitStatus? {
+        var status: CInt = 0
+        let pid = try valueOrErrno { waitpid(rawValue, &status, WNOHANG) }
+        return pid == 0 ? nil : ExitStatus(waitStatus: status)
+    }
+
+    /// Reaps any ended child of this process, without blocking: the pid and its status,
+    /// or nil when none has ended. A subreaper calls this until nil after each SIGCHLD.
+    ///
+    /// The corresponding system call is `waitpid(2)` with `-1` and `WNOHANG`.
+    public static func reapAnyChild() throws -> (ProcessID, ExitStatus)? {
+        var status: CInt = 0
+        let pid: pid_t
+        do {
+            pid = try valueOrErrno { waitpid(-1, &status, WNOHANG) }
+        } catch Errno.noChildProcess {
+            return nil
+        }
+        return pid == 0 ? nil : (ProcessID(rawValue: pid), ExitStatus(waitStatus: status))
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Glibc
+import Testing
+@testable import Syscalls
+
+@Suite("Spawn")
+struct SpawnTests {
+    @Test("a spawned program runs with the arguments and environment given")
+    func argumentsAndEnvironment() throws {
+        let spawn = Spawn("/bin/sh", arguments: ["-c", "echo \"$0 $GREETING\""], environment: ["GREETING=annyeong"])
+        let (status, output) = try spawn.output()
+        #expect(status == .exited(0))
+        #expect(output == "/bin/sh annyeong\n")
+    }
+
+    @Test("the exit code comes back through wait")
+    func exitCode() throws {
+        let child = try Spawn("/bin/sh", arguments: ["-c", "exit 42"]).start()
+        #expect(try child.wait() == .exited(42))
+    }
+
+    @Test("a program that does not exist fails at exec with ENOENT")
+    func missingProgram() throws {
+        #expect(throws: SpawnError(executable: "/nonexistent/program", workingDirectory: nil, stage: .exec,
+                                   errno: .noSuchFileOrDirectory)) {
+            try Spawn("/nonexistent/program").start()
+        }
+        let error = SpawnError(executable: "/x", workingDirectory: nil, stage: .exec, errno: .noSuchFileOrDirectory)
+        #expect(error.description == "spawn /x: exec: ENOENT")
+    }
+
+    @Test("a missing working directory fails at chdir, naming it")
+    func missingWorkingDirectory() throws {
+        var spawn = Spawn("/bin/true")
+        spawn.workingDirectory = "/nonexistent/dir"
+        do {
+            _ = try spawn.start()
+            Issue.record("spawn succeeded")
+        } catch let error as SpawnError {
+            #expect(error.stage == .workingDirectory)
+            #expect(error.description == "spawn /bin/true: chdir /nonexistent/dir: ENOENT")
+        }
+    }
+
+    @Test("the working directory is set")
+    func workingDirectory() throws {
+        var spawn = Spawn("/bin/pwd")
+        spawn.workingDirectory = "/proc"
+        #expect(try spawn.output().output == "/proc\n")
+    }
+
+    @Test("only the descriptors in the map reach the child, at the numbers asked for")
+    func descriptorMap() throws {
+        let (read, write) = try FileDescriptor.pipe()
+        // A descriptor opened the careless way, without O_CLOEXEC, as other code might.
+        let leaky = open("/proc/self/status", O_RDONLY)
+        #expect(leaky >= 0)
+        defer { close(leaky); try? read.close(); try? write.close() }
+
+        var spawn = Spawn("/bin/sleep", arguments: ["10"])
+        spawn.fileDescriptors = [0: .standardInput, 1: .standardOutput, 2: .standardError, 5: write, 7: read]
+        let child = try spawn.start()
+        defer { try? child.pid.send(.kill); _ = try? child.wait() }
+        #expect(try openDescriptors(of: child.pid) == [0, 1, 2, 5, 7])
+        // fd 5 in the child is our pipe: same inode as our write end.
+        let theirs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/5")
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(write.rawValue)")
+        #expect(theirs == ours)
+    }
+
+    @Test("descriptors can be swapped: the child's 1 and 2 exchanged")
+    func swappedDescriptors() throws {
+        let (outRead, outWrite) = try FileDescriptor.pipe()
+        let (errRead, errWrite) = try FileDescriptor.pipe()
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "echo out; echo err >&2"])
+        spawn.fileDescriptors = [1: errWrite, 2: outWrite]
+        let child = try spawn.start()
+        try outWrite.close()
+        try errWrite.close()
+        #expect(String(decoding: try outRead.readAll(), as: UTF8.self) == "err\n")
+        #expect(String(decoding: try errRead.readAll(), as: UTF8.self) == "out\n")
+        try outRead.close()
+        try errRead.close()
+        #expect(try child.wait() == .exited(0))
+    }
+
+    @Test("a child in a new UTS namespace sets its own hostname; ours stays", .enabled(if: isRoot, "needs root"))
+    func newUTSNamespace() throws {
+        let host = try Hostname.get()
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "hostname dosirak-child && hostname"])
+        spawn.namespaces = [.uts]
+        let (status, output) = try spawn.output(includeErrors: true)
+        #expect(status == .exited(0))
+        #expect(output == "dosirak-child\n")
+        #expect(try Hostname.get() == host)
+    }
+
+    @Test("a child in new namespaces has different /proc/PID/ns entries", .enabled(if: isRoot, "needs root"))
+    func namespaceIdentities() throws {
+        var spawn = Spawn("/bin/sleep", arguments: ["10"])
+        spawn.namespaces = [.uts, .ipc, .network]
+        let child = try spawn.start()
+        defer { try? child.pid.send(.kill); _ = try? child.wait() }
+        for kind in [Namespace.uts, .ipc, .network] {
+            #expect(try kind.identity(of: child.pid.rawValue) != kind.identity(of: getpid()), "\(kind)")
+        }
+        #expect(try Namespace.mount.identity(of: child.pid.rawValue) == Namespace.mount.identity(of: getpid()))
+    }
+
+    @Test("the first process in a new PID namespace is PID 1", .enabled(if: isRoot, "needs root"))
+    func pidNamespace() throws {
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "echo $$"])
+        spawn.namespaces = [.pid]
+        #expect(try spawn.output().output == "1\n")
+    }
+
+    @Test("a new session makes the child its own session leader")
+    func newSession() throws {
+        var spawn = Spawn("/bin/sleep", arguments: ["10"])
+        spawn.newSession = true
+        let child = try spawn.start()
+        defer { try? child.pid.send(.kill); _ = try? child.wait() }
+        let stat = try String(contentsOfFile: "/proc/\(child.pid)/stat", encoding: .utf8)
+        // Fields after the ")" of the command name: state ppid pgrp session ...
+        let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+        #expect(fields[2] == "\(child.pid)")  // process group
+        #expect(fields[3] == "\(child.pid)")  // session
+    }
+
+    @Test("the parent-death signal is set in the child before exec")
+    func parentDeathSignal() throws {
+        var spawn = Spawn(helperPath, arguments: ["pdeathsig"])
+        spawn.parentDeathSignal = .kill
+        #expect(try spawn.output().output == "SIGKILL\n")
+        #expect(try helper("pdeathsig") == "none")
+    }
+
+    @Test("signals ignored by the parent are back to default in the child")
+    func signalDispositions() throws {
+        let previous = signal(SIGHUP, SIG_IGN)
+        defer { signal(SIGHUP, previous) }
+        // SigIgn in /proc/PID/status is a hex mask of ignored signals; SIGHUP is bit 0.
+        let (_, output) = try Spawn("/bin/sh", arguments: ["-c", "grep SigIgn /proc/self/status"]).output()
+        let mask = UInt64(output.split(separator: "\t").last!.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)!
+        #expect(mask & 1 == 0)
+    }
+
+    @Test("a child started into a cgroup v2 directory is in it from the start",
+          .enabled(if: isRoot && FileManager.default.fileExists(atPath: cgroup2Root + "/cgroup.procs"),
+                   "needs root and a cgroup v2 mount"))
+    func intoCgroup() throws {
+        let name = "dosirak-spawn-\(UUID().uuidString.prefix(8))"
+        let path = cgroup2Root + "/" + name
+        try FileSystem.makeDirectory(path)
+        defer { rmdir(path) }
+        let dir = try FileDescriptor.open(path, options: [.directory, .path])
+        defer { try? dir.close() }
+        var spawn = Spawn("/bin/cat", arguments: ["/proc/self/cgroup"])
+        spawn.cgroup = dir
+        let (status, output) = try spawn.output()
+        #expect(status == .exited(0))
+        #expect(output.split(separator: "\n").contains { $0.hasPrefix("0::") && $0.hasSuffix("/" + name) })
+    }
+}
+
+/// Where this machine mounts cgroup v2: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
+let cgroup2Root: String = {
+    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    for line in mounts.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        if fields.count > 2 && fields[2] == "cgroup2" { return String(fields[1]) }
+    }
+    return "/sys/fs/cgroup"
+}()
