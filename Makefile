@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := busybox-static iproute2 procps
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -50,11 +50,14 @@ check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
 ## run: the newest stage's demo
-run: demo-01
+run: demo-02
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup
 	@cd Packages/Namespaces && $(SWIFT) build -q --product chroot-demo && .build/debug/chroot-demo
+
+demo-02: setup
+	@cd Packages/Namespaces && $(SWIFT) build -q --product namespaces-demo && .build/debug/namespaces-demo
 
 clean:
 	rm -rf .build Packages/*/.build

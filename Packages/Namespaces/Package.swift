@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Namespaces", targets: ["Namespaces"]),
         .executable(name: "chroot-demo", targets: ["chroot-demo"]),
+        .executable(name: "namespaces-demo", targets: ["namespaces-demo"]),
     ],
     dependencies: [
         .package(path: "../Syscalls"),
@@ -15,6 +16,10 @@ let package = Package(
     targets: [
         .target(name: "Namespaces", dependencies: [.product(name: "Syscalls", package: "Syscalls")]),
         .executableTarget(name: "chroot-demo", dependencies: ["Namespaces"]),
-        .testTarget(name: "NamespacesTests", dependencies: ["Namespaces", "chroot-demo"]),
+        .executableTarget(name: "namespaces-demo", dependencies: ["Namespaces"]),
+        // The tests' init, and scenarios that need a single-threaded process of their own.
+        .executableTarget(name: "namespaces-test-helper", dependencies: ["Namespaces"], path: "Tests/Helper"),
+        .testTarget(name: "NamespacesTests",
+                    dependencies: ["Namespaces", "chroot-demo", "namespaces-demo", "namespaces-test-helper"]),
     ]
 )

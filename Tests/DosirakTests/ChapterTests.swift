@@ -58,7 +58,8 @@ struct ChapterTests {
                 Issue.record("\(name) line \(block.line): \(file) does not exist")
                 continue
             }
-            #expect(source.contains(block.text), "\(name) line \(block.line): the excerpt is not in \(file) as written")
+            let verbatim = source.contains(block.text)
+            #expect(verbatim, "\(name) line \(block.line): the excerpt is not in \(file) as written")
         }
     }
 

@@ -54,3 +54,26 @@ struct ChrootDemoTests {
         #expect(files.isEmpty && mounts.isEmpty)
     }
 }
+
+@Suite("namespaces-demo", .enabled(if: isRoot && hasBusybox, "needs root and busybox-static"))
+struct NamespacesDemoTests {
+    @Test("the tour adds one namespace at a time and shows what each changed, leaving nothing behind")
+    func tour() throws {
+        let (status, output) = try Spawn(builtExecutable("namespaces-demo")).output(includeErrors: true)
+        #expect(status == .exited(0), "\(output)")
+        let sections = output.components(separatedBy: "\n== ").dropFirst()
+        #expect(sections.count == 8)
+        func section(_ number: Int) -> String { sections.first { $0.hasPrefix("\(number).") } ?? "" }
+        #expect(section(1).contains("hostname  dosirak"))
+        #expect(section(3).contains("pid       1 "))
+        #expect(section(4).contains("owned by uid 0 on the host"))
+        #expect(section(5).contains("links     lo "))
+        #expect(section(6).contains("uid_map   0 100000 65536"))
+        #expect(section(6).contains("owned by uid 100000 on the host"))
+        #expect(section(7).split(separator: "\n").contains { $0.hasPrefix("   cgroup") && $0.contains(":/ ") })
+        let pid = output.split(separator: "dosirak-namespaces-").dropFirst().first?.prefix { $0.isNumber } ?? ""
+        let files = try leftovers("dosirak-namespaces-\(pid)")
+        let mounts = try mountPoints().filter { $0.contains("dosirak-namespaces-\(pid)") }
+        #expect(!pid.isEmpty && files.isEmpty && mounts.isEmpty)
+    }
+}

@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +99,31 @@ static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t pa
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) == -1) fail(report_fd, DSK_SPAWN_SIGNALS);
 
+    // Wait for the parent's word. A child in a new user namespace waits here until its
+    // uid and gid maps are written: only then can it become root inside.
+    if (attr->hold_fd >= 0) {
+        // Our copy of the parent's end must go, or we would never see end of file.
+        if (attr->hold_parent_fd >= 0) close(attr->hold_parent_fd);
+        char byte;
+        ssize_t n;
+        do {
+            n = read(attr->hold_fd, &byte, 1);
+        } while (n == -1 && errno == EINTR);
+        if (n == -1) fail(report_fd, DSK_SPAWN_HOLD);
+        if (n == 0) _exit(127); // the parent gave up on us
+    }
+
+    // Become uid/gid (0 = root of a new user namespace). Done before exec, because exec
+    // keeps capabilities only for a process that is root in its user namespace.
+    if (attr->set_credentials) {
+        if (setgroups(0, NULL) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        if (setresgid(attr->gid, attr->gid, attr->gid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        if (setresuid(attr->uid, attr->uid, attr->uid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        // A change of credentials clears the parent-death signal.
+        if (attr->pdeath_signal != 0 && prctl(PR_SET_PDEATHSIG, attr->pdeath_signal, 0, 0, 0) == -1)
+            fail(report_fd, DSK_SPAWN_PDEATHSIG);
+    }
+
     if (attr->new_session && setsid() == -1) fail(report_fd, DSK_SPAWN_SETSID);
 
     int moved = arrange_descriptors(attr, report_fd);
@@ -136,9 +162,10 @@ static pid_t clone_child(const struct dsk_spawn_attr *attr, int *pidfd) {
     return pid;
 }
 
-int dsk_spawn(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result) {
+int dsk_spawn_start(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result) {
     result->pid = -1;
     result->pidfd = -1;
+    result->report_fd = -1;
     result->stage = 0;
     result->error = 0;
 
@@ -173,24 +200,35 @@ int dsk_spawn(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result
         result->error = clone_errno;
         return -1;
     }
+    result->pid = pid;
+    result->pidfd = pidfd;
+    result->report_fd = report[0];
+    return 0;
+}
 
+int dsk_spawn_finish(struct dsk_spawn_result *result) {
     // The pipe is close-on-exec: a successful exec closes it and we read end-of-file.
     int message[2];
     ssize_t n;
     do {
-        n = read(report[0], message, sizeof message);
+        n = read(result->report_fd, message, sizeof message);
     } while (n == -1 && errno == EINTR);
-    close(report[0]);
+    close(result->report_fd);
+    result->report_fd = -1;
 
     if (n == (ssize_t)sizeof message) {
         int status;
-        while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
-        if (pidfd >= 0) close(pidfd);
+        while (waitpid(result->pid, &status, 0) == -1 && errno == EINTR) {}
+        if (result->pidfd >= 0) close(result->pidfd);
+        result->pidfd = -1;
         result->stage = message[0];
         result->error = message[1];
         return -1;
     }
-    result->pid = pid;
-    result->pidfd = pidfd;
     return 0;
+}
+
+int dsk_spawn(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result) {
+    if (dsk_spawn_start(attr, result) == -1) return -1;
+    return dsk_spawn_finish(result);
 }

@@ -150,6 +150,25 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         try NetworkInterface.bringUp("lo")
         print(before, try NetworkInterface.isUp("lo"))
 
+    case "reap":
+        // Two children end; reapAnyChild collects both, then reports none left.
+        let first = try Spawn("/bin/sh", arguments: ["-c", "exit 3"]).start()
+        let second = try Spawn("/bin/sh", arguments: ["-c", "kill -TERM $$"]).start()
+        var reaped: [String] = []
+        while reaped.count < 2 {
+            if let (pid, status) = try ProcessID.reapAnyChild() {
+                reaped.append(pid == first.pid ? "first \(status)" : pid == second.pid ? "second \(status)" : "other")
+            } else {
+                usleep(1000)
+            }
+        }
+        print(reaped.sorted().joined(separator: ", "), try ProcessID.reapAnyChild() == nil)
+
+    case "fchdir":
+        let dir = try FileDescriptor.open(arguments[0], options: [.directory])
+        try FileSystem.changeDirectory(to: dir)
+        print(try FileSystem.currentDirectory())
+
     case "exec":
         try CurrentProcess.exec(arguments[0], arguments: Array(arguments), environment: ["FROM=exec"])
 

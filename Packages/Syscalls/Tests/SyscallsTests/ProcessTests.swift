@@ -19,11 +19,11 @@ struct ProcessTests {
 
     @Test("wait status words decode like WIFEXITED and WTERMSIG")
     func decodeWaitStatus() {
-        #expect(ExitStatus(waitStatus: 0x0000) == .exited(0))
-        #expect(ExitStatus(waitStatus: 0x2a00) == .exited(42))
-        #expect(ExitStatus(waitStatus: 0x0009) == .signaled(.kill, coreDumped: false))
-        #expect(ExitStatus(waitStatus: 0x008b) == .signaled(.segmentationFault, coreDumped: true))
-        #expect(ExitStatus.signaled(.kill, coreDumped: false).shellCode == 137)
+        #expect(WaitStatus(waitStatus: 0x0000) == .exited(0))
+        #expect(WaitStatus(waitStatus: 0x2a00) == .exited(42))
+        #expect(WaitStatus(waitStatus: 0x0009) == .signaled(.kill, coreDumped: false))
+        #expect(WaitStatus(waitStatus: 0x008b) == .signaled(.segmentationFault, coreDumped: true))
+        #expect(WaitStatus.signaled(.kill, coreDumped: false).shellCode == 137)
     }
 
     @Test("kill delivers a signal and waitpid reports it")
@@ -76,5 +76,66 @@ struct ProcessTests {
     @Test("a seccomp filter makes one system call fail with EPERM")
     func seccomp() throws {
         #expect(try helper("seccomp") == "2 EPERM")
+    }
+}
+
+@Suite("Process helpers")
+struct ProcessHelperTests {
+    @Test("reapAnyChild collects every ended child and then reports none")
+    func reapAny() throws {
+        #expect(try helper("reap") == "first exited with code 3, second killed by SIGTERM true")
+    }
+
+    @Test("fchdir moves to the directory a descriptor is open on")
+    func changeDirectoryByDescriptor() throws {
+        #expect(try helper("fchdir", "/proc/self") .hasPrefix("/proc/"))
+    }
+
+    @Test("a command is looked up in PATH; a path is taken as it is; a missing one is nil")
+    func lookUp() {
+        #expect(CurrentProcess.lookUp("sh", path: "/nonexistent:/bin") == "/bin/sh")
+        #expect(CurrentProcess.lookUp("./x") == "./x")
+        #expect(CurrentProcess.lookUp("no-such-command-here") == nil)
+        // A directory named like the command is skipped.
+        #expect(CurrentProcess.lookUp("bin", path: "/") == nil)
+        #expect(CurrentProcess.path(in: ["A=1", "PATH=/x:/y"]) == "/x:/y")
+        #expect(CurrentProcess.path(in: []) == CurrentProcess.defaultPath)
+    }
+
+    @Test("waitIfEnded is nil while a child runs and its status once it has ended")
+    func waitIfEnded() throws {
+        let child = try Spawn("/bin/sleep", arguments: ["10"]).start()
+        #expect(try child.pid.waitIfEnded() == nil)
+        try child.pid.send(.kill)
+        var status: WaitStatus?
+        for _ in 0..<500 where status == nil {
+            status = try child.pid.waitIfEnded()
+            usleep(2000)
+        }
+        try? child.descriptor?.close()
+        #expect(status == .signaled(.kill, coreDumped: false))
+    }
+}
+
+@Suite("Sockets")
+struct SocketTests {
+    @Test("sending to a peer that has gone reports EPIPE instead of killing us with SIGPIPE")
+    func brokenPipe() throws {
+        let (left, right) = try FileDescriptor.socketPair()
+        try right.close()
+        #expect(throws: Errno.brokenPipe) { try left.sendMessage(Array("hello".utf8)) }
+        try left.close()
+    }
+
+    @Test("directory entries list names and kinds without . and ..")
+    func directoryEntries() throws {
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/d", withIntermediateDirectories: false)
+            try "x".write(toFile: dir + "/f", atomically: false, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/l", withDestinationPath: "/nonexistent")
+            let entries = try FileSystem.entries(of: dir).sorted { $0.name < $1.name }
+            #expect(entries.map(\.name) == ["d", "f", "l"])
+            #expect(entries.map(\.kind) == [.directory, .regular, .symbolicLink])
+        }
     }
 }

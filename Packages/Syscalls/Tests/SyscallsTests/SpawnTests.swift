@@ -172,3 +172,67 @@ let cgroup2Root: String = {
     }
     return "/sys/fs/cgroup"
 }()
+
+@Suite("Spawn, held until released")
+struct HeldSpawnTests {
+    @Test("a held child has not exec'd until released")
+    func held() throws {
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "echo released"])
+        spawn.holdUntilReleased = true
+        let (read, write) = try FileDescriptor.pipe()
+        spawn.fileDescriptors[1] = write
+        let child = try spawn.start()
+        try write.close()
+        // Still a copy of this test runner: /proc/PID/exe is our own executable.
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/exe")
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        #expect(exe == ours)
+        try child.release()
+        #expect(String(decoding: try read.readAll(), as: UTF8.self) == "released\n")
+        try read.close()
+        #expect(try child.wait() == .exited(0))
+    }
+
+    @Test("an abandoned held child exits without exec and is reaped")
+    func abandoned() throws {
+        var spawn = Spawn("/bin/sleep", arguments: ["10"])
+        spawn.holdUntilReleased = true
+        let child = try spawn.start()
+        child.abandon()
+        #expect(!child.pid.exists)
+    }
+
+    @Test("credentials are taken before exec", .enabled(if: isRoot, "setresuid needs root"))
+    func credentials() throws {
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "id -u; id -g; id -G"])
+        spawn.credentials = (uid: 65534, gid: 65534)
+        #expect(try spawn.output().output == "65534\n65534\n65534\n")
+    }
+
+    @Test("in a new user namespace, written maps and uid 0 keep the namespace's capabilities",
+          .enabled(if: isRoot, "needs root"))
+    func userNamespace() throws {
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "cat /proc/self/uid_map; grep CapEff /proc/self/status; id -u"])
+        spawn.namespaces = [.user]
+        spawn.holdUntilReleased = true
+        spawn.credentials = (uid: 0, gid: 0)
+        let (read, write) = try FileDescriptor.pipe()
+        spawn.fileDescriptors[1] = write
+        let child = try spawn.start()
+        try write.close()
+        for file in ["uid_map", "gid_map"] {
+            let fd = try FileDescriptor.open("/proc/\(child.pid)/\(file)", .writeOnly)
+            try fd.writeAll("0 100000 65536\n")
+            try fd.close()
+        }
+        try child.release()
+        let lines = String(decoding: try read.readAll(), as: UTF8.self).split(separator: "\n")
+        try read.close()
+        #expect(try child.wait() == .exited(0))
+        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["0", "100000", "65536"])
+        let effective = UInt64(lines[1].split(separator: "\t").last!, radix: 16)!
+        #expect(effective == (1 << (UInt64(Capability.all().count))) - 1)
+        #expect(lines.last == "0")
+        // The host sees the process as 100000.
+    }
+}

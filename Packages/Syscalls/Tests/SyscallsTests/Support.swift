@@ -19,7 +19,7 @@ func helper(_ arguments: String...) throws -> String {
 }
 
 struct HelperFailed: Error, CustomStringConvertible {
-    let status: ExitStatus
+    let status: WaitStatus
     let output: String
     var description: String { "helper \(status): \(output)" }
 }

@@ -5,7 +5,7 @@ extension Rootfs {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
         case busyboxNotFound(String?)
         case notStatic(String)
-        case busyboxFailed(String, ExitStatus)
+        case busyboxFailed(String, WaitStatus)
         case exists(String)
         case failed(String, String, Errno)
 

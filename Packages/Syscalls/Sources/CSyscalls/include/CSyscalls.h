@@ -125,11 +125,13 @@ enum dsk_spawn_stage {
     DSK_SPAWN_CLONE = 1,        // in the parent: pipe2 or clone3 failed
     DSK_SPAWN_PDEATHSIG = 2,
     DSK_SPAWN_SIGNALS = 3,
-    DSK_SPAWN_SETSID = 4,
-    DSK_SPAWN_FDS = 5,
-    DSK_SPAWN_CTTY = 6,
-    DSK_SPAWN_CHDIR = 7,
-    DSK_SPAWN_EXEC = 8,
+    DSK_SPAWN_HOLD = 4,         // reading the hold pipe
+    DSK_SPAWN_CREDENTIALS = 5,  // setgroups, setresgid, setresuid
+    DSK_SPAWN_SETSID = 6,
+    DSK_SPAWN_FDS = 7,
+    DSK_SPAWN_CTTY = 8,
+    DSK_SPAWN_CHDIR = 9,
+    DSK_SPAWN_EXEC = 10,
 };
 
 /// Everything the child needs, prepared by the parent before the fork.
@@ -146,17 +148,32 @@ struct dsk_spawn_attr {
     int pdeath_signal;                    // 0: none
     int new_session;                      // setsid()
     int controlling_terminal;             // -1, or a child descriptor to make the ctty
+    int hold_fd;                          // -1, or a pipe to read one byte from before going on
+    int hold_parent_fd;                   // the parent's (write) end of that pipe, closed in the child
+    int set_credentials;                  // 1: become uid/gid below, with no supplementary groups
+    uid_t uid;
+    gid_t gid;
 };
 
 struct dsk_spawn_result {
     pid_t pid;
     int pidfd;                            // close-on-exec, -1 if the kernel gave none
+    int report_fd;                        // the parent's end of the report pipe, until finished
     int stage;                            // enum dsk_spawn_stage on failure
     int error;                            // errno on failure
 };
 
 /// Forks (clone3) and execs. Returns 0, or -1 with result->stage and result->error set;
-/// a child that failed before exec has been reaped.
+/// a child that failed before exec has been reaped. Equivalent to dsk_spawn_start
+/// followed by dsk_spawn_finish.
 int dsk_spawn(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result);
+
+/// The first half: forks and returns at once with the pid, while the child goes on (or
+/// waits on attr->hold_fd, for the parent to write its user namespace maps, say).
+int dsk_spawn_start(const struct dsk_spawn_attr *attr, struct dsk_spawn_result *result);
+
+/// The second half: waits until the child has exec'd (0) or reported a failure (-1, the
+/// child reaped, its pidfd closed). Closes result->report_fd either way.
+int dsk_spawn_finish(struct dsk_spawn_result *result);
 
 #endif

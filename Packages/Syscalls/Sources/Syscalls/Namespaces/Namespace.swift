@@ -2,7 +2,7 @@ import CSyscalls
 import Glibc
 
 /// A kind of Linux namespace: one thing the kernel can show a process privately.
-public enum Namespace: String, CaseIterable, Sendable {
+public enum Namespace: String, CaseIterable, Codable, Sendable {
     /// Mount points: the file tree (`CLONE_NEWNS`).
     case mount = "mnt"
     /// Hostname and NIS domain name (`CLONE_NEWUTS`).

@@ -30,19 +30,19 @@ public struct ProcessDescriptor: Hashable, Sendable {
     /// Waits for the process (a child of ours) to end, and reaps it.
     ///
     /// The corresponding system call is `waitid(2)` with `P_PIDFD`.
-    public func wait() throws -> ExitStatus {
+    public func wait() throws -> WaitStatus {
         var info = dsk_wait_info()
         try nothingOrErrno { dsk_waitid(dsk_P_PIDFD, fileDescriptor.rawValue, WEXITED, &info) }
-        return ExitStatus(waitInfo: info)
+        return WaitStatus(waitInfo: info)
     }
 
     /// Reaps the process if it has ended; nil while it runs.
     ///
     /// The corresponding system call is `waitid(2)` with `P_PIDFD` and `WNOHANG`.
-    public func waitIfEnded() throws -> ExitStatus? {
+    public func waitIfEnded() throws -> WaitStatus? {
         var info = dsk_wait_info()
         try nothingOrErrno { dsk_waitid(dsk_P_PIDFD, fileDescriptor.rawValue, WEXITED | WNOHANG, &info) }
-        return info.pid == 0 ? nil : ExitStatus(waitInfo: info)
+        return info.pid == 0 ? nil : WaitStatus(waitInfo: info)
     }
 
     /// Closes the pidfd; the process itself is not affected.
@@ -51,7 +51,7 @@ public struct ProcessDescriptor: Hashable, Sendable {
     public func close() throws { try fileDescriptor.close() }
 }
 
-extension ExitStatus {
+extension WaitStatus {
     /// Decodes what `waitid(2)` reports: `si_code` says how, `si_status` says with what.
     init(waitInfo info: dsk_wait_info) {
         switch info.code {

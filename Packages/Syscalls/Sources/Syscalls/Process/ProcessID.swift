@@ -30,26 +30,26 @@ public struct ProcessID: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// Waits for this child to end and reaps it.
     ///
     /// The corresponding system call is `waitpid(2)`.
-    public func wait() throws -> ExitStatus {
+    public func wait() throws -> WaitStatus {
         var status: CInt = 0
         try nothingOrErrno { waitpid(rawValue, &status, 0) }
-        return ExitStatus(waitStatus: status)
+        return WaitStatus(waitStatus: status)
     }
 
     /// Reaps this child if it has ended; nil while it is still running.
     ///
     /// The corresponding system call is `waitpid(2)` with `WNOHANG`.
-    public func waitIfEnded() throws -> ExitStatus? {
+    public func waitIfEnded() throws -> WaitStatus? {
         var status: CInt = 0
         let pid = try valueOrErrno { waitpid(rawValue, &status, WNOHANG) }
-        return pid == 0 ? nil : ExitStatus(waitStatus: status)
+        return pid == 0 ? nil : WaitStatus(waitStatus: status)
     }
 
     /// Reaps any ended child of this process, without blocking: the pid and its status,
     /// or nil when none has ended. A subreaper calls this until nil after each SIGCHLD.
     ///
     /// The corresponding system call is `waitpid(2)` with `-1` and `WNOHANG`.
-    public static func reapAnyChild() throws -> (ProcessID, ExitStatus)? {
+    public static func reapAnyChild() throws -> (ProcessID, WaitStatus)? {
         var status: CInt = 0
         let pid: pid_t
         do {
@@ -57,6 +57,6 @@ public struct ProcessID: RawRepresentable, Hashable, Sendable, CustomStringConve
         } catch Errno.noChildProcess {
             return nil
         }
-        return pid == 0 ? nil : (ProcessID(rawValue: pid), ExitStatus(waitStatus: status))
+        return pid == 0 ? nil : (ProcessID(rawValue: pid), WaitStatus(waitStatus: status))
     }
 }

@@ -3,7 +3,7 @@ extension Spawn {
     /// captured, and returns how it ended and what it printed.
     ///
     ///     let (status, output) = try Spawn("/bin/busybox", arguments: ["--list"]).output()
-    public func output(includeErrors: Bool = false) throws -> (status: ExitStatus, output: String) {
+    public func output(includeErrors: Bool = false) throws -> (status: WaitStatus, output: String) {
         let (read, write) = try FileDescriptor.pipe()
         var spawn = self
         spawn.fileDescriptors[1] = write

@@ -38,6 +38,13 @@ public struct Spawn: Sendable {
     public var newSession = false
     /// A child descriptor (after mapping) to make the session's controlling terminal.
     public var controllingTerminal: CInt?
+    /// Stop the child right after the fork, until `SpawnedProcess.release()`. The parent
+    /// uses the pause to write a new user namespace's uid and gid maps.
+    public var holdUntilReleased = false
+    /// User and group IDs the child takes just before exec, dropping supplementary groups.
+    /// (0, 0) in a new user namespace makes it root there, which exec needs in order to
+    /// keep the namespace's capabilities.
+    public var credentials: (uid: uid_t, gid: gid_t)?
 
     /// A spawn of `executable` with `arguments` (default: just its path as argv[0]) and
     /// `environment` (default: ours).
@@ -47,10 +54,13 @@ public struct Spawn: Sendable {
         self.environment = environment ?? CurrentProcess.environment()
     }
 
-    /// Forks and execs, returning once the child runs the new program.
+    /// Forks and execs, returning once the child runs the new program (or, with
+    /// `holdUntilReleased`, once it is forked and waiting for `release()`).
     ///
     /// The corresponding system calls are `clone3(2)` and `execve(2)`.
     public func start() throws -> SpawnedProcess {
+        let hold = holdUntilReleased ? try FileDescriptor.pipe() : nil
+        defer { try? hold?.read.close() }
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment)
         let mappings = fileDescriptors.sorted { $0.key < $1.key }
@@ -76,8 +86,13 @@ public struct Spawn: Sendable {
                                     cgroup_fd: cgroup?.rawValue ?? -1,
                                     pdeath_signal: parentDeathSignal?.rawValue ?? 0,
                                     new_session: newSession ? 1 : 0,
-                                    controlling_terminal: controllingTerminal ?? -1)
-                                return dsk_spawn(&attr, &result)
+                                    controlling_terminal: controllingTerminal ?? -1,
+                                    hold_fd: hold?.read.rawValue ?? -1,
+                                    hold_parent_fd: hold?.write.rawValue ?? -1,
+                                    set_credentials: credentials == nil ? 0 : 1,
+                                    uid: credentials?.uid ?? 0,
+                                    gid: credentials?.gid ?? 0)
+                                return dsk_spawn_start(&attr, &result)
                             }
                         }
                     }
@@ -85,14 +100,16 @@ public struct Spawn: Sendable {
             }
         }
         guard rc == 0 else {
-            throw SpawnError(
-                executable: executable, workingDirectory: workingDirectory,
-                stage: SpawnError.Stage(rawValue: result.stage) ?? .clone,
-                errno: Errno(rawValue: result.error))
+            try? hold?.write.close()
+            throw SpawnError(self, result)
         }
-        let descriptor = result.pidfd >= 0
-            ? ProcessDescriptor(FileDescriptor(rawValue: result.pidfd)) : nil
-        return SpawnedProcess(pid: ProcessID(rawValue: result.pid), descriptor: descriptor)
+        let pending = SpawnedProcess.Pending(spawn: self, result: result, hold: hold?.write)
+        let child = SpawnedProcess(
+            pid: ProcessID(rawValue: result.pid),
+            descriptor: result.pidfd >= 0 ? ProcessDescriptor(FileDescriptor(rawValue: result.pidfd)) : nil,
+            pending: pending)
+        if !holdUntilReleased { try child.release() }
+        return child
     }
 }
 
@@ -101,11 +118,60 @@ public struct SpawnedProcess: Sendable {
     public let pid: ProcessID
     /// A pidfd for the child (nil on kernels without `clone3`). `wait()` closes it.
     public let descriptor: ProcessDescriptor?
+    let pending: Pending
+
+    /// Lets a held child go on to exec, and waits until it has. If it fails instead, it is
+    /// reaped, its pidfd closed, and the error thrown. Without `holdUntilReleased`,
+    /// `start()` has already done this.
+    public func release() throws {
+        try pending.finish()
+    }
+
+    /// Gives up on a held child: it exits without exec'ing, and is reaped here.
+    public func abandon() {
+        pending.abandon()
+    }
+
+    /// The parent's ends of the hold and report pipes, until the child has exec'd.
+    final class Pending: @unchecked Sendable {
+        private let spawn: Spawn
+        private var result: dsk_spawn_result
+        private var hold: FileDescriptor?
+        private var finished = false
+
+        init(spawn: Spawn, result: dsk_spawn_result, hold: FileDescriptor?) {
+            self.spawn = spawn
+            self.result = result
+            self.hold = hold
+        }
+
+        func finish() throws {
+            guard !finished else { return }
+            finished = true
+            if let hold {
+                try? hold.writeAll([1])
+                try? hold.close()
+                self.hold = nil
+            }
+            if dsk_spawn_finish(&result) != 0 { throw SpawnError(spawn, result) }
+        }
+
+        func abandon() {
+            guard !finished else { return }
+            finished = true
+            try? hold?.close()  // the child reads end of file and _exits
+            hold = nil
+            _ = dsk_spawn_finish(&result)
+            var status: CInt = 0
+            while waitpid(result.pid, &status, 0) == -1 && errno == EINTR {}
+            if result.pidfd >= 0 { Glibc.close(result.pidfd) }
+        }
+    }
 
     /// Waits for the child to end, reaps it and closes its pidfd.
     ///
     /// The corresponding system call is `waitid(2)` (or `waitpid(2)`).
-    public func wait() throws -> ExitStatus {
+    public func wait() throws -> WaitStatus {
         guard let descriptor else { return try pid.wait() }
         defer { try? descriptor.close() }
         return try descriptor.wait()
@@ -116,7 +182,7 @@ public struct SpawnedProcess: Sendable {
 public struct SpawnError: Error, CustomStringConvertible, Equatable {
     /// The step that failed, in the order the child runs them.
     public enum Stage: CInt, Sendable, CustomStringConvertible {
-        case clone = 1, parentDeathSignal, signals, session, fileDescriptors
+        case clone = 1, parentDeathSignal, signals, hold, credentials, session, fileDescriptors
         case controllingTerminal, workingDirectory, exec
 
         public var description: String {
@@ -124,6 +190,8 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
             case .clone: "clone3"
             case .parentDeathSignal: "prctl PR_SET_PDEATHSIG"
             case .signals: "sigprocmask"
+            case .hold: "wait for the parent"
+            case .credentials: "setresuid"
             case .session: "setsid"
             case .fileDescriptors: "arrange descriptors"
             case .controllingTerminal: "ioctl TIOCSCTTY"
@@ -137,6 +205,18 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
     public let workingDirectory: String?
     public let stage: Stage
     public let errno: Errno
+
+    public init(executable: String, workingDirectory: String?, stage: Stage, errno: Errno) {
+        self.executable = executable
+        self.workingDirectory = workingDirectory
+        self.stage = stage
+        self.errno = errno
+    }
+
+    init(_ spawn: Spawn, _ result: dsk_spawn_result) {
+        self.init(executable: spawn.executable, workingDirectory: spawn.workingDirectory,
+                  stage: Stage(rawValue: result.stage) ?? .clone, errno: Errno(rawValue: result.error))
+    }
 
     public var description: String {
         let subject = stage == .workingDirectory ? " \(workingDirectory ?? "")" : ""

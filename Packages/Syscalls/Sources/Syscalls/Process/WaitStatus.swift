@@ -1,5 +1,5 @@
 /// How a process ended, as `wait` reports it.
-public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
+public enum WaitStatus: Hashable, Sendable, CustomStringConvertible {
     /// It called `exit(code)` (or returned from `main`).
     case exited(CInt)
     /// A signal ended it.

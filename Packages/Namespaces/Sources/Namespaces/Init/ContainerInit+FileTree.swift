@@ -1,0 +1,166 @@
+import Glibc
+import Syscalls
+
+extension ContainerInit {
+    /// Builds the container's file tree and makes it `/`.
+    ///
+    /// With a mount namespace: make every mount private (so nothing we do reaches the host),
+    /// bind the rootfs onto itself (pivot_root wants a mount point), mount /proc, /dev and
+    /// the rest inside it, pivot_root, and detach the old root. Without one, only chroot is
+    /// possible, with the weaknesses chapter 01 showed.
+    static func setUpFileTree(_ configuration: IsolatedProcess.Configuration) throws {
+        guard let rootfs = configuration.rootfs else { return }
+        guard configuration.isolatedKinds.contains(.mount) else {
+            try step("chroot", rootfs) { try FileSystem.changeRoot(to: rootfs) }
+            try step("chdir", "/") { try FileSystem.changeDirectory(to: "/") }
+            return
+        }
+        try step("make private", "/") { try Mount.setPropagation(.private, of: "/") }
+        try step("bind mount", rootfs) { try Mount.bind(rootfs, on: rootfs) }
+
+        let root = try step("open", rootfs) { try FileDescriptor.open(rootfs, options: [.directory, .path]) }
+        defer { try? root.close() }
+        let inUserNamespace = configuration.isolatedKinds.contains(.user)
+        for mount in configuration.mounts {
+            try mountInside(root, mount)
+        }
+        if configuration.standardFileSystems {
+            for device in IsolatedProcess.Configuration.standardDevices {
+                try createDevice(device, in: root, bindFromHost: inUserNamespace)
+            }
+            for link in IsolatedProcess.Configuration.standardLinks {
+                let (parent, name) = try openParent(of: link.path, in: root)
+                defer { try? parent.close() }
+                try step("symlink", link.path) { try FileSystem.makeSymbolicLink(name, to: link.target, in: parent) }
+            }
+        }
+        try pivot(into: rootfs)
+        if configuration.readonlyRootfs {
+            try step("remount read-only", "/") {
+                try Mount.mount("none", on: "/", flags: [.bind, .remount, .readOnly])
+            }
+        }
+    }
+
+    /// pivot_root(2): the rootfs becomes `/`; the old root moves to a directory inside it,
+    /// which we then detach and remove. Afterwards no path leads back to the host's files.
+    static func pivot(into rootfs: String) throws {
+        let oldRoot = ".dosirak-old-root"
+        try step("chdir", rootfs) { try FileSystem.changeDirectory(to: rootfs) }
+        try step("mkdir", rootfs + "/" + oldRoot) { try FileSystem.makeDirectory(oldRoot, permissions: 0o700) }
+        try step("pivot_root", rootfs) { try Mount.pivotRoot(".", putOld: oldRoot) }
+        try step("chdir", "/") { try FileSystem.changeDirectory(to: "/") }
+        try step("umount", "/" + oldRoot) { try Mount.unmount("/" + oldRoot, flags: .detach) }
+        try step("rmdir", "/" + oldRoot) { try FileSystem.remove("/" + oldRoot, directory: true) }
+    }
+
+    /// Mounts one file system at a path inside the rootfs. The path is resolved with
+    /// RESOLVE_IN_ROOT, so a symbolic link in the image (say /proc -> /host) cannot point the
+    /// mount outside the container; the mount then goes onto /proc/self/fd/N, the very
+    /// directory we opened.
+    static func mountInside(_ root: FileDescriptor, _ mount: MountPoint) throws {
+        var isDirectory = true
+        if mount.isBind {
+            var info = stat()
+            try step("stat", mount.source) { if stat(mount.source, &info) != 0 { throw Errno.current } }
+            isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        }
+        let target = try openMountPoint(mount.destination, in: root, directory: isDirectory)
+        defer { try? target.close() }
+        let targetPath = "/proc/self/fd/\(target.rawValue)"
+        let (flags, data) = mount.flagsAndData
+        let detail = "\(mount.type) on \(mount.destination)"
+        if mount.isBind {
+            try step("bind mount", "\(mount.source) on \(mount.destination)") {
+                try Mount.bind(mount.source, on: targetPath, recursive: flags.contains(.recursive))
+            }
+            // A bind mount takes ro, nosuid, ... only on a remount, and the remount must name
+            // the new mount: the descriptor we hold is the directory underneath it.
+            let perMount = flags.intersection([.readOnly, .noSetUID, .noDevices, .noExec])
+            if !perMount.isEmpty {
+                let mounted = try openMountPoint(mount.destination, in: root, directory: isDirectory)
+                defer { try? mounted.close() }
+                try step("remount", "\(mount.destination) \(mount.options.joined(separator: ","))") {
+                    try Mount.mount("none", on: "/proc/self/fd/\(mounted.rawValue)",
+                                    flags: Mount.Flags([.bind, .remount]).union(perMount))
+                }
+            }
+        } else {
+            try step("mount", detail) {
+                try Mount.mount(mount.source, on: targetPath, type: mount.type,
+                                flags: flags.subtracting([.bind, .recursive]), data: data.isEmpty ? nil : data)
+            }
+        }
+    }
+
+    /// A device node: created with mknod, or, in a user namespace (where mknod is not
+    /// allowed), the host's node bind-mounted onto an empty file.
+    static func createDevice(_ device: DeviceNode, in root: FileDescriptor, bindFromHost: Bool) throws {
+        if bindFromHost {
+            try mountInside(root, MountPoint(destination: device.path, type: "bind", source: device.path, options: ["bind"]))
+            return
+        }
+        let (parent, name) = try openParent(of: device.path, in: root)
+        defer { try? parent.close() }
+        try step("mknod", device.path) {
+            try FileSystem.makeNode(name, type: S_IFCHR, permissions: mode_t(device.permissions),
+                                    major: device.major, minor: device.minor, in: parent)
+        }
+        // mknod applies the umask; make the mode exactly what was asked for.
+        let node = try step("open", device.path) {
+            try FileDescriptor.open(name, options: [.path, .noFollow], in: parent)
+        }
+        defer { try? node.close() }
+        try step("chmod", device.path) {
+            if chmod("/proc/self/fd/\(node.rawValue)", mode_t(device.permissions)) != 0 { throw Errno.current }
+        }
+    }
+
+    /// Opens (creating what is missing) the directory or empty file at `path` inside `root`.
+    static func openMountPoint(_ path: String, in root: FileDescriptor, directory: Bool) throws -> FileDescriptor {
+        let relative = String(path.drop { $0 == "/" })
+        if relative.isEmpty { return try step("open", "/") { try root.duplicate() } }
+        if let existing = try? FileDescriptor.open(relative, options: [.path], in: root, resolve: .inRoot) {
+            return existing
+        }
+        let (parent, name) = try openParent(of: path, in: root)
+        defer { try? parent.close() }
+        if directory {
+            try step("mkdir", path) {
+                do { try FileSystem.makeDirectory(name, permissions: 0o755, in: parent) } catch Errno.fileExists {}
+            }
+        } else {
+            let file = try step("create", path) {
+                try FileDescriptor.open(name, .writeOnly, options: [.create, .noFollow], permissions: 0o644, in: parent)
+            }
+            try? file.close()
+        }
+        return try step("open", path) { try FileDescriptor.open(relative, options: [.path], in: root, resolve: .inRoot) }
+    }
+
+    /// The directory that will hold `path` (created, inside `root`, if missing) and the last name.
+    static func openParent(of path: String, in root: FileDescriptor) throws -> (FileDescriptor, String) {
+        var components = path.split(separator: "/").map(String.init)
+        guard let name = components.popLast(), name != "..", name != "." else {
+            throw Failure(.failed(stage: "resolve", errno: EINVAL, detail: path))
+        }
+        var walked = ""
+        for component in components {
+            walked += "/" + component
+            let parentPath = String(walked.dropFirst())
+            if (try? FileDescriptor.open(parentPath, options: [.path, .directory], in: root, resolve: .inRoot)).map({ try? $0.close() }) == nil {
+                let (up, last) = try openParent(of: walked, in: root)
+                defer { try? up.close() }
+                try step("mkdir", walked) {
+                    do { try FileSystem.makeDirectory(last, permissions: 0o755, in: up) } catch Errno.fileExists {}
+                }
+            }
+        }
+        let parent = components.isEmpty
+            ? try step("open", "/") { try root.duplicate() }
+            : try step("open", "/" + components.joined(separator: "/")) {
+                try FileDescriptor.open(components.joined(separator: "/"), options: [.directory], in: root, resolve: .inRoot)
+            }
+        return (parent, name)
+    }
+}

@@ -1,0 +1,140 @@
+import Glibc
+import Syscalls
+
+extension IsolatedProcess {
+    /// Everything about a process's isolation: which namespaces it gets, what its file tree,
+    /// hostname and user IDs are, and what it runs. Later stages (cgroups, networks, the OCI
+    /// runtime) fill in the same structure.
+    public struct Configuration: Codable, Sendable {
+        /// The command and its arguments; the command is looked up in the container's PATH.
+        public var command: [String]
+        /// `NAME=value` strings for the command. Without PATH, Docker's default is used.
+        public var environment: [String] = []
+        /// The command's working directory, inside the container.
+        public var workingDirectory = "/"
+        /// The container's root directory on the host; nil keeps the host's file tree.
+        public var rootfs: String?
+        /// Make the root file system read-only after setting it up.
+        public var readonlyRootfs = false
+        /// The hostname; needs a UTS namespace.
+        public var hostname: String?
+        /// Namespaces to create.
+        public var namespaces: Set<Namespace> = []
+        /// Namespaces to join, by the path of a namespace file (/proc/PID/ns/net, or a bind mount of it).
+        public var joinedNamespaces: [JoinedNamespace] = []
+        /// User namespace maps, written by the parent while init waits.
+        public var uidMappings: [IDMapping] = []
+        public var gidMappings: [IDMapping] = []
+        /// The user and group the command runs as (inside the container).
+        public var uid: UInt32 = 0
+        public var gid: UInt32 = 0
+        /// Mount /proc, /sys and a minimal /dev (needs a mount namespace and a rootfs).
+        public var standardFileSystems = true
+        /// Further mounts, after the standard ones.
+        public var mounts: [MountPoint] = []
+
+        public init(command: [String], rootfs: String? = nil, namespaces: Set<Namespace> = []) {
+            self.command = command
+            self.rootfs = rootfs
+            self.namespaces = namespaces
+        }
+
+        /// Every namespace kind this process will be in that is not the host's.
+        var isolatedKinds: Set<Namespace> { namespaces.union(joinedNamespaces.map(\.kind)) }
+    }
+
+    /// A namespace to enter rather than create: `JoinedNamespace(kind: .network, path: "/proc/42/ns/net")`.
+    public struct JoinedNamespace: Codable, Hashable, Sendable {
+        public var kind: Namespace
+        public var path: String
+        public init(kind: Namespace, path: String) {
+            self.kind = kind
+            self.path = path
+        }
+    }
+}
+
+extension IsolatedProcess.Configuration {
+    /// The file systems every container gets, as Docker and runc set them up. Where a user
+    /// namespace forbids a fresh mount (proc without its own PID namespace, sysfs without
+    /// its own network namespace), the host's is bind-mounted instead.
+    func standardMounts() -> [MountPoint] {
+        guard standardFileSystems, rootfs != nil, isolatedKinds.contains(.mount) else { return [] }
+        let inUserNamespace = isolatedKinds.contains(.user)
+        var mounts: [MountPoint] = []
+        if namespaces.contains(.pid) || !inUserNamespace {
+            mounts.append(MountPoint(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]))
+        } else {
+            mounts.append(MountPoint(destination: "/proc", type: "bind", source: "/proc", options: ["rbind", "nosuid", "noexec", "nodev"]))
+        }
+        mounts.append(MountPoint(destination: "/dev", type: "tmpfs", source: "tmpfs",
+                                 options: ["nosuid", "strictatime", "mode=755", "size=65536k"]))
+        var pts = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
+        if !inUserNamespace || gidMappings.contains(where: { $0.containerID <= 5 && 5 < UInt64($0.containerID) + UInt64($0.size) }) {
+            pts.append("gid=5")  // the tty group, when it exists inside
+        }
+        mounts.append(MountPoint(destination: "/dev/pts", type: "devpts", source: "devpts", options: pts))
+        mounts.append(MountPoint(destination: "/dev/shm", type: "tmpfs", source: "shm",
+                                 options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]))
+        if namespaces.contains(.ipc) {
+            mounts.append(MountPoint(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]))
+        }
+        if namespaces.contains(.network) || !inUserNamespace {
+            mounts.append(MountPoint(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]))
+        } else {
+            mounts.append(MountPoint(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"]))
+        }
+        return mounts
+    }
+
+    /// The device nodes of a minimal /dev: the ones every program may open.
+    static let standardDevices: [DeviceNode] = [
+        DeviceNode(path: "/dev/null", major: 1, minor: 3),
+        DeviceNode(path: "/dev/zero", major: 1, minor: 5),
+        DeviceNode(path: "/dev/full", major: 1, minor: 7),
+        DeviceNode(path: "/dev/random", major: 1, minor: 8),
+        DeviceNode(path: "/dev/urandom", major: 1, minor: 9),
+        DeviceNode(path: "/dev/tty", major: 5, minor: 0),
+    ]
+
+    /// The links a minimal /dev holds: where programs expect to find their descriptors and ptmx.
+    static let standardLinks: [(path: String, target: String)] = [
+        ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
+        ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2"),
+        ("/dev/ptmx", "pts/ptmx"),
+    ]
+
+    /// Refuses a configuration that cannot work, or that would quietly touch the host.
+    func validate() throws {
+        func fail(_ message: String) throws -> Never { throw IsolationError.configuration(message) }
+        if command.isEmpty { try fail("no command to run") }
+        if hostname != nil && !isolatedKinds.contains(.uts) {
+            try fail("a hostname needs a UTS namespace (it would rename the host)")
+        }
+        if !mounts.isEmpty && !isolatedKinds.contains(.mount) {
+            try fail("mounts need a mount namespace (they would appear on the host)")
+        }
+        if (!uidMappings.isEmpty || !gidMappings.isEmpty) && !namespaces.contains(.user) {
+            try fail("uid and gid maps need a new user namespace")
+        }
+        if namespaces.contains(.user) && (uidMappings.isEmpty || gidMappings.isEmpty) {
+            try fail("a new user namespace needs a uid map and a gid map")
+        }
+        for joined in joinedNamespaces {
+            if namespaces.contains(joined.kind) { try fail("\(joined.kind.procName) namespace both created and joined") }
+            if joined.kind == .pid { try fail("joining a pid namespace takes a fork after setns; use exec") }
+        }
+        if !workingDirectory.hasPrefix("/") { try fail("working directory \(workingDirectory) is not absolute") }
+        for mount in mounts where !mount.destination.hasPrefix("/") {
+            try fail("mount destination \(mount.destination) is not absolute")
+        }
+        try IDMapping.validate(uidMappings, kind: "uid map")
+        try IDMapping.validate(gidMappings, kind: "gid map")
+        if let rootfs {
+            var info = stat()
+            if stat(rootfs, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
+                try fail("rootfs \(rootfs) is not a directory")
+            }
+        }
+    }
+}
