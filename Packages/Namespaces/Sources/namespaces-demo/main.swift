@@ -64,33 +64,29 @@ func configuration(for namespaces: Set<Namespace>, rootfs: String, command: [Str
 
 /// Runs the script in a process with `namespaces` and parses what it printed.
 func report(_ namespaces: Set<Namespace>, rootfs: String) throws -> [String: String] {
-    let (read, write) = try FileDescriptor.pipe()
     let configuration = configuration(for: namespaces, rootfs: rootfs, command: ["/bin/busybox", "sh", "-c", script])
-    let status: WaitStatus
+    let (read, write) = try FileDescriptor.pipe()
+    defer { try? read.close() }
+    let process: IsolatedProcess
     do {
-        let process = try IsolatedProcess.create(configuration, stdio: [0: .standardInput, 1: write, 2: write])
-        try write.close()
-        try process.start()
-        let output = String(decoding: try read.readAll(), as: UTF8.self)
-        status = try process.wait()
-        try read.close()
-        guard status == .exited(0) else { throw DemoError("the script \(status): \(output)") }
-        var values: [String: String] = ["new file": "(no rootfs)"]
-        var info = stat()
-        if namespaces.contains(.mount) && stat(rootfs + "/tmp/probe", &info) == 0 {
-            values["new file"] = "owned by uid \(info.st_uid) on the host"
-            unlink(rootfs + "/tmp/probe")
-        }
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]).trimmingCharacters() }
-        }
-        return values
-    } catch {
-        try? write.close()
-        try? read.close()
-        throw error
+        defer { try? write.close() }  // the child has its copy; ours must go, or read never ends
+        process = try IsolatedProcess.create(configuration, stdio: [0: .standardInput, 1: write, 2: write])
     }
+    try process.start()
+    let output = String(decoding: try read.readAll(), as: UTF8.self)
+    let status = try process.wait()
+    guard status == .exited(0) else { throw DemoError("the script \(status): \(output)") }
+    var values: [String: String] = ["new file": "(no rootfs)"]
+    var info = stat()
+    if namespaces.contains(.mount) && stat(rootfs + "/tmp/probe", &info) == 0 {
+        values["new file"] = "owned by uid \(info.st_uid) on the host"
+        unlink(rootfs + "/tmp/probe")
+    }
+    for line in output.split(separator: "\n") {
+        let parts = line.split(separator: "=", maxSplits: 1)
+        if parts.count == 2 { values[String(parts[0])] = String(parts[1]).trimmingCharacters() }
+    }
+    return values
 }
 
 /// What counts as a change: any new PID is just "a host PID" until it is 1, and any IPC

@@ -73,22 +73,23 @@ public final class IsolatedProcess {
         let child: SpawnedProcess
         do {
             child = try spawn.start()
-            try? childEnd.close()
-            if newUser {
-                do {
-                    try writeMap("uid_map", configuration.uidMappings, pid: child.pid)
-                    try writeMap("gid_map", configuration.gidMappings, pid: child.pid)
-                } catch {
-                    child.abandon()
-                    throw error
-                }
-                try child.release()
-            }
-        } catch {
+        } catch let error as SpawnError {
             try? parentEnd.close()
             try? childEnd.close()
-            if let error = error as? SpawnError { throw IsolationError.spawn(error) }
-            throw error
+            throw IsolationError.spawn(error)
+        }
+        try? childEnd.close()  // init has its copy; ours would keep the socket open forever
+        if newUser {
+            do {
+                try writeMap("uid_map", configuration.uidMappings, pid: child.pid)
+                try writeMap("gid_map", configuration.gidMappings, pid: child.pid)
+                try child.release()
+            } catch {
+                child.abandon()  // a no-op if release() already reaped it
+                try? parentEnd.close()
+                if let error = error as? SpawnError { throw IsolationError.spawn(error) }
+                throw error
+            }
         }
 
         let process = IsolatedProcess(pid: child.pid, descriptor: child.descriptor, socket: SyncSocket(fd: parentEnd))
