@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces
+PACKAGES := Syscalls Namespaces Cgroups
 # Debian packages the demos and tests need.
 DEBIAN_PACKAGES := busybox-static iproute2 procps
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -50,7 +50,7 @@ check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
 ## run: the newest stage's demo
-run: demo-02
+run: demo-03
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup
@@ -58,6 +58,9 @@ demo-01: setup
 
 demo-02: setup
 	@cd Packages/Namespaces && $(SWIFT) build -q --product namespaces-demo && .build/debug/namespaces-demo
+
+demo-03: setup
+	@cd Packages/Cgroups && $(SWIFT) build -q --product cgroups-demo && .build/debug/cgroups-demo
 
 clean:
 	rm -rf .build Packages/*/.build
