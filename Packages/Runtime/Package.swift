@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+// Runtime: chapter 06. Chapters 02-05 assembled into a container that follows the OCI
+// runtime specification: config.json, the lifecycle, hardening, supervision, and
+// `dosirak-runtime`, a runc-compatible command that Docker, containerd and podman can call.
+import PackageDescription
+
+let package = Package(
+    name: "Runtime",
+    products: [
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .executable(name: "dosirak-runtime", targets: ["dosirak-runtime"]),
+    ],
+    dependencies: [
+        .package(path: "../Syscalls"),
+        .package(path: "../Namespaces"),
+        .package(path: "../Cgroups"),
+    ],
+    targets: [
+        .target(name: "Runtime", dependencies: [
+            .product(name: "Syscalls", package: "Syscalls"),
+            .product(name: "Namespaces", package: "Namespaces"),
+            .product(name: "Cgroups", package: "Cgroups"),
+        ]),
+        .executableTarget(name: "dosirak-runtime", dependencies: ["Runtime"]),
+        // Scenarios that need a single-threaded process of their own (installing a seccomp
+        // filter, dropping capabilities) run in this helper, spawned by the tests.
+        .executableTarget(name: "runtime-test-helper", dependencies: ["Runtime"], path: "Tests/Helper"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "dosirak-runtime", "runtime-test-helper"]),
+    ]
+)
