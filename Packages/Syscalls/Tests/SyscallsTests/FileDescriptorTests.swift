@@ -141,3 +141,42 @@ struct NodeTests {
         }
     }
 }
+
+@Suite("Locks, limits and passing descriptors")
+struct LockTests {
+    @Test("an exclusive flock keeps a second open file description out until released")
+    func exclusiveLock() throws {
+        try withTemporaryDirectory { dir in
+            let first = try FileDescriptor.open(dir + "/lock", .readWrite, options: [.create])
+            let second = try FileDescriptor.open(dir + "/lock", .readWrite)
+            defer { try? first.close(); try? second.close() }
+            try first.lock()
+            #expect(try !second.tryLock())
+            #expect(try !second.tryLock(exclusive: false))
+            try first.unlock()
+            #expect(try second.tryLock())
+        }
+    }
+
+    @Test("a resource limit set by the process is what getrlimit reports")
+    func resourceLimit() throws {
+        let nofile = ResourceLimit.resources["RLIMIT_NOFILE"]!
+        #expect(try helper("rlimit") == "512 1024")
+        let ours = try ResourceLimit.get(nofile)
+        #expect(ours.soft <= ours.hard)
+    }
+
+    @Test("a descriptor sent over a Unix socket arrives as a working copy")
+    func passDescriptor() throws {
+        let (left, right) = try FileDescriptor.socketPair(type: CInt(SOCK_STREAM.rawValue))
+        let (read, write) = try FileDescriptor.pipe()
+        defer { for fd in [left, right, read] { try? fd.close() } }
+        try left.sendDescriptor(write)
+        try write.close()
+        let received = try right.receiveDescriptor()
+        #expect(try received.isCloseOnExec)
+        try received.writeAll("through the socket")
+        try received.close()
+        #expect(String(decoding: try read.readAll(), as: UTF8.self) == "through the socket")
+    }
+}

@@ -1,3 +1,4 @@
+import CSyscalls
 import Glibc
 
 extension FileDescriptor {
@@ -11,5 +12,23 @@ extension FileDescriptor {
         }
         // A SOCK_SEQPACKET or SOCK_DGRAM message goes whole or not at all.
         if sent != bytes.count { throw Errno(rawValue: EMSGSIZE) }
+    }
+}
+
+extension FileDescriptor {
+    /// Passes `descriptor` to the process at the other end of this Unix socket: the kernel
+    /// installs a copy in the receiver's table (SCM_RIGHTS). This is how a runtime hands a
+    /// container's terminal to the caller's `--console-socket`.
+    ///
+    /// The corresponding system call is `sendmsg(2)`.
+    public func sendDescriptor(_ descriptor: FileDescriptor) throws {
+        try nothingOrErrno(retryOnInterrupt: false) { dsk_send_fd(rawValue, descriptor.rawValue) }
+    }
+
+    /// Receives a descriptor sent with `sendDescriptor`, close-on-exec.
+    ///
+    /// The corresponding system call is `recvmsg(2)`.
+    public func receiveDescriptor() throws -> FileDescriptor {
+        FileDescriptor(rawValue: try valueOrErrno(retryOnInterrupt: false) { dsk_receive_fd(rawValue) })
     }
 }
