@@ -45,23 +45,34 @@ public final class IsolatedProcess {
     ///   - initExecutable: the program that runs `init` (default: this program).
     ///   - initArguments: its arguments; it must end up calling `ContainerInit.run()`.
     ///   - stdio: the container's descriptors 0, 1 and 2 (default: ours).
+    ///   - terminal: stdio is a pseudo-terminal to make the controlling terminal.
     ///   - prepare: parent-side set-up, run while init waits for `go`.
     public static func create(
         _ configuration: Configuration,
         initExecutable: String = "/proc/self/exe",
         initArguments: [String] = ["init"],
         stdio: [CInt: FileDescriptor] = [0: .standardInput, 1: .standardOutput, 2: .standardError],
+        terminal: Bool = false,
         prepare: (IsolatedProcess) throws -> Void = { _ in }
     ) throws -> IsolatedProcess {
         try configuration.validate()
         var configuration = configuration
         configuration.mounts = configuration.standardMounts() + configuration.mounts
+        if configuration.rootfs == nil || !configuration.isolatedKinds.contains(.mount) {
+            configuration.devices = []
+            configuration.deviceLinks = []
+        }
 
         let (parentEnd, childEnd) = try FileDescriptor.socketPair()
         var spawn = Spawn(initExecutable, arguments: initArguments, environment: [])
         spawn.fileDescriptors = stdio.merging([3: childEnd]) { _, new in new }
         spawn.namespaces = configuration.namespaces
         spawn.parentDeathSignal = .kill
+        if terminal {
+            // stdio is a pseudo-terminal: a session of its own, with it as the controlling terminal.
+            spawn.newSession = true
+            spawn.controllingTerminal = 0
+        }
         let newUser = configuration.namespaces.contains(.user)
         if newUser {
             // A process in a new user namespace has no identity there until its maps are
@@ -112,6 +123,26 @@ public final class IsolatedProcess {
             // A successful exec closes init's close-on-exec socket: end of file.
             if let reply = try socket?.receive(ChildMessage.self) {
                 throw reply.error ?? IsolationError.protocolError("unexpected \(reply) after start")
+            }
+        } catch {
+            abandon()
+            throw error
+        }
+        try? socket?.fd.close()
+        socket = nil
+    }
+
+    /// Hands the process over: init will wait for a reader on the configuration's
+    /// `startFIFO` (a separate `start` command, after this process has exited) instead of
+    /// our word.
+    public func handOff() throws {
+        do {
+            try send(.handOff)
+            // Init drops its parent-death signal and says so; only then may we exit.
+            switch try socket?.receive(ChildMessage.self) {
+            case .waiting?: break
+            case let reply?: throw reply.error ?? IsolationError.protocolError("unexpected \(reply) after hand-off")
+            case nil: throw IsolationError.protocolError("init \(endedStatus()) during the hand-off")
             }
         } catch {
             abandon()
