@@ -2,17 +2,19 @@ import Glibc
 
 /// Seccomp profiles Dosirak ships, as config.json would carry them.
 public enum SeccompProfile {
-    /// Docker's default profile (moby's `profiles/seccomp/default.json`), for a container
-    /// whose bounding set holds `capabilities` (`"CAP_SYS_ADMIN"` or `"SYS_ADMIN"`).
+    /// Docker's default profile, for a container whose capability set holds `capabilities`
+    /// (`"CAP_SYS_ADMIN"` or `"SYS_ADMIN"`). The policy follows Docker's: moby's
+    /// `profiles/seccomp/default.json`, written out here as Swift.
     ///
-    /// An allowlist: about 350 calls that ordinary programs make are allowed, everything else
-    /// fails with EPERM. Left out on purpose are calls that reach past the container: `kexec_load`,
-    /// `init_module`, `keyctl` (the kernel keyring is not namespaced), `bpf`, `perf_event_open`,
-    /// `add_key`, `userfaultfd`, `mount`, `unshare`, `setns`, `reboot`, `swapon`, and more.
-    /// Some come back with the capability that guards them in the kernel: a container given
-    /// CAP_SYS_ADMIN may mount and unshare, one given CAP_SYS_BOOT may reboot. Without
-    /// CAP_SYS_ADMIN, `clone` is allowed only without `CLONE_NEW*` flags, and `clone3`, whose
-    /// flags sit in memory a filter cannot read, fails with ENOSYS so that libc uses `clone`.
+    /// An allowlist: some 360 names of calls that ordinary programs make are allowed, and
+    /// everything else fails with EPERM. Left out on purpose are calls that reach past the
+    /// container: `kexec_load`, `init_module`, `keyctl` (the kernel keyring is not namespaced),
+    /// `bpf`, `perf_event_open`, `add_key`, `userfaultfd`, `mount`, `unshare`, `setns`,
+    /// `reboot`, `swapon`, and more. Some come back with the capability that guards them in
+    /// the kernel: a container given CAP_SYS_ADMIN may mount and unshare, one given
+    /// CAP_SYS_BOOT may reboot; kexec never comes back. Without CAP_SYS_ADMIN, `clone` is
+    /// allowed only without `CLONE_NEW*` flags, and `clone3`, whose flags sit in memory a
+    /// filter cannot read, fails with ENOSYS so that libc falls back to `clone`.
     ///
     ///     let profile = SeccompProfile.dockerDefault(capabilities: ["CAP_CHOWN", "CAP_KILL"])
     ///     let filter = try SeccompCompiler.compile(profile)
