@@ -24,9 +24,57 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         try CurrentProcess.exec(arguments[1], arguments: Array(arguments.dropFirst()),
                                 environment: CurrentProcess.environment())
 
+    case "init":
+        // The container init, for containers this helper creates itself (cycles).
+        RuntimeInit.main()
+
+    case "cycles":
+        // cycles N BUNDLE ROOT: N times create, start, wait and delete a container, in this
+        // one process; print what the kernel shows before and after (descriptors, mounts,
+        // cgroup directories, children, state directories), which must be equal.
+        let count = Int(arguments[0])!, bundle = arguments[1], root = arguments[2]
+        let store = ContainerStore(root: root)
+        let before = snapshot(root: root)
+        for index in 0..<count {
+            var options = Container.CreateOptions(bundle: bundle)
+            options.initArguments = ["init"]
+            let quiet = try FileDescriptor.open("/dev/null", .readWrite)
+            options.stdio = [0: quiet, 1: quiet, 2: quiet]
+            let id = "cycle-\(getpid())-\(index)"
+            let attached = try Container.create(id: id, options: options, store: store)
+            try quiet.close()
+            var container = attached.container
+            try container.start()
+            _ = try attached.process.wait()
+            try container.delete()
+        }
+        let after = snapshot(root: root)
+        print("before \(before)")
+        print("after \(after)")
+
     default:
         throw Errno.invalidArgument
     }
+}
+
+/// Counts of what a container could leave behind, as the kernel reports them.
+func snapshot(root: String) -> String {
+    let fds = ((try? FileSystem.entries(of: "/proc/self/fd")) ?? []).count
+    let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n").count
+    var cgroups = 0
+    for hierarchy in ((try? FileSystem.entries(of: "/sys/fs/cgroup")) ?? []).map(\.name) {
+        let entries = (try? FileSystem.entries(of: "/sys/fs/cgroup/\(hierarchy)/dosirak")) ?? []
+        cgroups += entries.filter { $0.kind == .directory && $0.name.hasPrefix("cycle-\(getpid())") }.count
+    }
+    var children = 0
+    for entry in (try? FileSystem.entries(of: "/proc")) ?? [] where Int(entry.name) != nil {
+        let stat = (try? String(contentsOfFile: "/proc/\(entry.name)/stat", encoding: .utf8)) ?? ""
+        if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].split(separator: " ").dropFirst().first == Substring(String(getpid())) {
+            children += 1
+        }
+    }
+    let states = ((try? FileSystem.entries(of: root)) ?? []).filter { $0.kind == .directory }.count
+    return "fds=\(fds) mounts=\(mounts) cgroups=\(cgroups) children=\(children) states=\(states)"
 }
 
 // MARK: - Seccomp

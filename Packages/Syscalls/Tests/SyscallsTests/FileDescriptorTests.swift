@@ -180,3 +180,21 @@ struct LockTests {
         #expect(String(decoding: try read.readAll(), as: UTF8.self) == "through the socket")
     }
 }
+
+@Suite("Unix sockets")
+struct UnixSocketTests {
+    @Test("a client connects to a listener by path and they talk")
+    func connectAndAccept() throws {
+        try withTemporaryDirectory { dir in
+            let listener = try FileDescriptor.listen(unixSocket: dir + "/socket")
+            defer { try? listener.close() }
+            let client = try FileDescriptor.connect(unixSocket: dir + "/socket")
+            let server = try listener.accept()
+            defer { try? client.close(); try? server.close() }
+            try client.writeAll("hello")
+            #expect(try server.read(upTo: 10) == Array("hello".utf8))
+            #expect(try server.isCloseOnExec && client.isCloseOnExec)
+            #expect(throws: Errno.noSuchFileOrDirectory) { try FileDescriptor.connect(unixSocket: dir + "/nobody").close() }
+        }
+    }
+}

@@ -14,7 +14,7 @@ public enum ContainerInit {
     /// Runs init to the exec of the command. Never returns. A later stage passes an
     /// `extension` to add its own steps (chapter 06: hooks, capabilities, seccomp).
     public static func run(extension initExtension: (any InitExtension)? = nil) -> Never {
-        let socket = SyncSocket(fd: socketDescriptor)
+        let socket = SyncSocket(fd: inheritedCloseOnExec(socketDescriptor))
         do {
             try step("check threads") { try CurrentProcess.requireSingleThreaded() }
             try? CurrentProcess.setName("dosirak:[init]")
@@ -70,6 +70,15 @@ public enum ContainerInit {
             report(ChildMessage.failed(stage: "init", errno: nil, detail: "\(error)"), on: socket)
             exit(125)
         }
+    }
+
+    /// A descriptor we inherited as a plain number (dup2 in the spawn cleared its
+    /// close-on-exec flag), moved to a close-on-exec copy: the command must not inherit it,
+    /// and the parent learns of a successful exec from its closing.
+    public static func inheritedCloseOnExec(_ fd: FileDescriptor) -> FileDescriptor {
+        guard let copy = try? fd.duplicate() else { return fd }
+        try? fd.close()
+        return copy
     }
 
     /// Sends a failure to the parent; after a hand-off nobody listens, so it goes to stderr.

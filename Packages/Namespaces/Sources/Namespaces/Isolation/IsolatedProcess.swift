@@ -9,8 +9,8 @@ import Syscalls
 ///    namespaces, with one end of a socket pair as its descriptor 3.
 /// 2. With a new user namespace, the child waits right after the fork while the parent
 ///    writes its uid/gid maps, then becomes root inside and execs.
-/// 3. The parent sends the configuration, does its own set-up (`prepare`: later, the
-///    cgroup and the network), then says `go`.
+/// 3. The parent does its own set-up (`prepare`: later, the cgroup and the network, which
+///    may still add to the configuration), sends the configuration, then says `go`.
 /// 4. Init builds the container (mounts, pivot_root, hostname, ...) and answers `ready`,
 ///    or a failure naming its stage.
 /// 5. `start()` says `start`; init execs the command, which becomes PID 1 of the container.
@@ -46,14 +46,15 @@ public final class IsolatedProcess {
     ///   - initArguments: its arguments; it must end up calling `ContainerInit.run()`.
     ///   - stdio: the container's descriptors 0, 1 and 2 (default: ours).
     ///   - terminal: stdio is a pseudo-terminal to make the controlling terminal.
-    ///   - prepare: parent-side set-up, run while init waits for `go`.
+    ///   - prepare: parent-side set-up, run while init waits; it may complete the configuration
+    ///     now that the process (and its PID) exists.
     public static func create(
         _ configuration: Configuration,
         initExecutable: String = "/proc/self/exe",
         initArguments: [String] = ["init"],
         stdio: [CInt: FileDescriptor] = [0: .standardInput, 1: .standardOutput, 2: .standardError],
         terminal: Bool = false,
-        prepare: (IsolatedProcess) throws -> Void = { _ in }
+        prepare: (IsolatedProcess, inout Configuration) throws -> Void = { _, _ in }
     ) throws -> IsolatedProcess {
         try configuration.validate()
         var configuration = configuration
@@ -105,8 +106,8 @@ public final class IsolatedProcess {
 
         let process = IsolatedProcess(pid: child.pid, descriptor: child.descriptor, socket: SyncSocket(fd: parentEnd))
         do {
+            try prepare(process, &configuration)
             try process.send(.configuration(configuration))
-            try prepare(process)
             try process.send(.go)
             try process.expectReady()
         } catch {

@@ -38,7 +38,7 @@ public struct MountPoint: Codable, Hashable, Sendable {
     }
 
     /// The options that are flags, and whether they set or clear them.
-    static let flagOptions: [String: (Mount.Flags, Bool)] = [
+    public static let flagOptions: [String: (Mount.Flags, Bool)] = [
         "ro": (.readOnly, true), "rw": (.readOnly, false),
         "nosuid": (.noSetUID, true), "suid": (.noSetUID, false),
         "nodev": (.noDevices, true), "dev": (.noDevices, false),

@@ -12,7 +12,9 @@ enum Hooks {
     }
 
     static func run(_ hook: Spec.Hook, state: State?) throws {
-        let input = try state.map { try JSONEncoder().encode($0) } ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let input = try state.map { try encoder.encode($0) } ?? Data()
         let (stdinRead, stdinWrite) = try FileDescriptor.pipe()
         let (outputRead, outputWrite) = try FileDescriptor.pipe()
         var spawn = Spawn(hook.path, environment: hook.env ?? [])

@@ -11,6 +11,11 @@ import Syscalls
 public struct RuntimeInit: InitExtension {
     public init() {}
 
+    /// The entry point of `init`: chapter 02's init with the runtime's steps added.
+    public static func main() -> Never {
+        ContainerInit.run(extension: RuntimeInit())
+    }
+
     func hardening(_ configuration: IsolatedProcess.Configuration) throws -> Hardening {
         guard let text = configuration.extensionData else { return Hardening() }
         return try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
@@ -61,7 +66,7 @@ public struct RuntimeInit: InitExtension {
             try Hooks.run(hardening.startContainer, state: hardening.state)
         }
         if let filter = hardening.seccomp {
-            try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.instruction)) }
+            try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
         }
     }
 }

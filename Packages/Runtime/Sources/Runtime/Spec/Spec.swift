@@ -1,4 +1,5 @@
 import Cgroups
+import Namespaces
 
 /// A container's `config.json`, as the OCI runtime specification defines it. Only the
 /// Linux parts are modelled; keys Dosirak does not know are ignored when decoding.
@@ -189,16 +190,8 @@ extension Spec {
         }
     }
 
-    public struct IDMapping: Codable, Sendable, Equatable {
-        public var containerID: UInt32
-        public var hostID: UInt32
-        public var size: UInt32
-        public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
-            self.containerID = containerID
-            self.hostID = hostID
-            self.size = size
-        }
-    }
+    /// `containerID`, `hostID`, `size`: the same shape as chapter 02's maps.
+    public typealias IDMapping = Namespaces.IDMapping
 
     public struct Device: Codable, Sendable, Equatable {
         public var path: String

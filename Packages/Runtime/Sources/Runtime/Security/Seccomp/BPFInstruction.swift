@@ -11,7 +11,7 @@ import Syscalls
 ///
 /// Jumps go forward only, by the offset counted from the next instruction, so a program
 /// cannot loop. Conditional offsets are 8 bits (255 at most); `jump(by:)` reaches further.
-public struct BPFInstruction: Hashable, Sendable, CustomStringConvertible {
+public struct BPFInstruction: Hashable, Codable, Sendable, CustomStringConvertible {
     public var code: UInt16
     public var jt: UInt8
     public var jf: UInt8

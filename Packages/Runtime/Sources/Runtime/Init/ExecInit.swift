@@ -1,0 +1,110 @@
+import Foundation
+import Glibc
+import Namespaces
+import Syscalls
+
+/// What `exec` asks of its helper: which namespaces to enter, and the process to start there.
+struct ExecRequest: Codable {
+    /// Namespace files of the container's init, user namespace first.
+    var namespaces: [IsolatedProcess.JoinedNamespace]
+    var args: [String]
+    var env: [String]
+    var cwd: String
+    var uid: UInt32
+    var gid: UInt32
+    var groups: [UInt32]
+    var umask: UInt32?
+    var terminal: Bool
+    var detach: Bool
+    var capabilities: Spec.Capabilities?
+    var noNewPrivileges: Bool
+    var rlimits: [Spec.Rlimit]
+    var seccomp: [BPFInstruction]?
+}
+
+/// The helper's answer: the new process's PID (as the host sees it), or what failed.
+enum ExecReply: Codable {
+    case started(Int32)
+    case failed(String, exitCode: CInt)
+}
+
+/// `exec` into a running container, done by a freshly exec'd, single-threaded helper
+/// (`dosirak-runtime exec-init`): joining a mount or user namespace needs one thread, and
+/// joining a PID namespace takes effect only for children, so the helper enters every
+/// namespace of the container, gives up privileges as the container's init did, and then
+/// forks the process, which is born inside the PID namespace (and, because the helper was
+/// put in the container's cgroup before it ran, inside the cgroup too).
+enum ExecInit {
+    static func run() -> Never {
+        let socket = ContainerInit.inheritedCloseOnExec(FileDescriptor(rawValue: 3))
+        func reply(_ message: ExecReply) {
+            if let data = try? JSONEncoder().encode(message) { try? socket.sendMessage(Array(data)) }
+        }
+        do {
+            try CurrentProcess.requireSingleThreaded()
+            let bytes = try socket.read(upTo: 1 << 20)
+            let request = try JSONDecoder().decode(ExecRequest.self, from: Data(bytes))
+            try enter(request.namespaces)
+            try ContainerInit.step("chdir", request.cwd) { try FileSystem.changeDirectory(to: request.cwd) }
+            for limit in request.rlimits {
+                try ContainerInit.step("setrlimit", limit.type) {
+                    try ResourceLimit.set(ResourceLimit.resources[limit.type] ?? -1, ResourceLimit(soft: limit.soft, hard: limit.hard))
+                }
+            }
+            if let capabilities = request.capabilities {
+                try CapabilityDance.apply(capabilities, uid: request.uid, gid: request.gid, groups: request.groups)
+            } else {
+                try ContainerInit.switchUser(uid: request.uid, gid: request.gid, groups: request.groups)
+            }
+            let path = CurrentProcess.path(in: request.env)
+            guard let program = CurrentProcess.lookUp(request.args[0], path: path), access(program, X_OK) == 0 else {
+                reply(.failed("exec: \"\(request.args[0])\": executable file not found in $PATH", exitCode: 127))
+                exit(127)
+            }
+            if let mask = request.umask { umask(mode_t(mask)) }
+            var spawn = Spawn(program, environment: request.env)
+            spawn.arguments = request.args
+            spawn.noNewPrivileges = request.noNewPrivileges
+            spawn.seccompFilter = request.seccomp?.map(\.kernelInstruction)
+            if request.terminal {
+                spawn.newSession = true
+                spawn.controllingTerminal = 0
+            }
+            let child = try spawn.start()
+            reply(.started(child.pid.rawValue))
+            if request.detach { exit(0) }  // the caller (a shim, a subreaper) inherits it
+            exit(try child.wait().shellCode)
+        } catch let error as SpawnError {
+            let code: CInt = error.errno == .permissionDenied ? 126 : 127
+            reply(.failed("exec: \(error)", exitCode: code))
+            exit(code)
+        } catch {
+            reply(.failed("exec: \(error)", exitCode: 125))
+            exit(125)
+        }
+    }
+
+    /// Opens every namespace file first (they are host paths, unreachable once inside the
+    /// container's mount namespace), then joins: the user namespace first, the mount
+    /// namespace last.
+    static func enter(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
+        let order: [Syscalls.Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
+        var files: [(Syscalls.Namespace, FileDescriptor)] = []
+        defer { for (_, fd) in files { try? fd.close() } }
+        for kind in order {
+            for joined in namespaces where joined.kind == kind {
+                files.append((kind, try ContainerInit.step("open namespace", joined.path) { try FileDescriptor.open(joined.path) }))
+            }
+        }
+        for (kind, fd) in files {
+            try ContainerInit.step("setns", kind.procName) { try Syscalls.Namespace.join(fd, kind: kind) }
+            if kind == .user {
+                try ContainerInit.step("setresuid", "0") {
+                    try Credentials.setSupplementaryGroups([])
+                    try Credentials.setGroupID(0)
+                    try Credentials.setUserID(0)
+                }
+            }
+        }
+    }
+}
