@@ -1,3 +1,4 @@
+import Synchronization
 import Cgroups
 import Foundation
 import Glibc
@@ -219,5 +220,43 @@ struct RuntimeErrorTests {
         #expect(entry["level"] == "error")
         #expect(entry["msg"] == "container ghost does not exist")
         #expect(entry["time"] != nil)
+    }
+}
+
+@Suite("Terminals", .enabled(if: canRunContainers, "needs root and busybox-static"))
+struct TerminalTests {
+    @Test("with process.terminal, the console socket receives a terminal from the container's own devpts")
+    func consoleSocket() throws {
+        let sandbox = try Sandbox("tty; stty size; read line; echo got $line", terminal: true)
+        sandbox.spec.process?.consoleSize = Spec.ConsoleSize(height: 40, width: 132)
+        try sandbox.save()
+        let socketPath = sandbox.directory + "/console.sock"
+        let listener = try FileDescriptor.listen(unixSocket: socketPath)
+        defer { try? listener.close() }
+        let id = "t-\(sandbox.tag)"
+        // create blocks until it has handed over the terminal, so accept in parallel.
+        let accepted = Mutex<FileDescriptor?>(nil)
+        let thread = Thread {
+            if let connection = try? listener.accept() {
+                accepted.withLock { $0 = try? connection.receiveDescriptor() }
+                try? connection.close()
+            }
+        }
+        thread.start()
+        #expect(try sandbox.runtimeCommand("create", "--bundle", sandbox.bundle, "--console-socket", socketPath, id).status == .exited(0))
+        for _ in 0..<200 where accepted.withLock({ $0 }) == nil { usleep(10_000) }
+        let terminal = try #require(accepted.withLock { $0 })
+        defer { try? terminal.close() }
+        #expect(try sandbox.runtimeCommand("start", id).status == .exited(0))
+        try terminal.writeAll("lunchbox\n")
+        var output = ""
+        for _ in 0..<50 where !output.contains("got lunchbox") {
+            var poller = pollfd(fd: terminal.rawValue, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 100) > 0, let bytes = try? terminal.read(upTo: 4096) { output += String(decoding: bytes, as: UTF8.self) }
+        }
+        let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.contains("/dev/pts/0"))
+        #expect(lines.contains("40 132"))
+        #expect(lines.contains("got lunchbox"))
     }
 }

@@ -233,6 +233,11 @@ int dsk_set_window_size(int fd, unsigned short rows, unsigned short columns) {
     return ioctl(fd, TIOCSWINSZ, &ws);
 }
 
+int dsk_open_pty_peer(int controller) {
+    if (unlockpt(controller) == -1) return -1;
+    return ioctl(controller, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
 int dsk_open_pty(int *controller, int *peer) {
     int c = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (c == -1) return -1;

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Syscalls
 
@@ -35,6 +36,12 @@ public enum ContainerInit {
             }
             if configuration.namespaces.contains(.network) {
                 try step("bring up", "lo") { try NetworkInterface.bringUp("lo") }
+            }
+            if configuration.terminal {
+                let controller = try openTerminal(size: configuration.terminalSize)
+                try socket.send(ChildMessage.terminal)
+                try step("send terminal") { try socket.fd.sendDescriptor(controller) }
+                try? controller.close()
             }
             if let initExtension {
                 try initExtension.dropPrivileges(configuration)
@@ -97,6 +104,30 @@ public enum ContainerInit {
         let fd = try step("open", "start fifo \(path)") { try FileDescriptor.open(path, .writeOnly) }
         try step("write", "start fifo") { try fd.closeAfter { try fd.writeAll("0") } }
         try? handle.close()
+    }
+
+    /// A terminal for the command, from the container's own /dev/pts (so `tty` inside names
+    /// a device that exists there): a new session, the peer end as stdin, stdout, stderr and
+    /// controlling terminal, and /dev/console bound to it. Returns the controller end.
+    static func openTerminal(size: Terminal.WindowSize?) throws -> FileDescriptor {
+        _ = setsid()  // a session of our own, without a controlling terminal yet
+        let controller = try step("open", "/dev/ptmx") { try FileDescriptor.open("/dev/ptmx", .readWrite, options: [.noControllingTerminal]) }
+        let peer = try step("open", "terminal peer") { try Terminal.openPeer(of: controller) }
+        defer { try? peer.close() }
+        if let size { try step("set window size") { try Terminal.setWindowSize(size, of: controller) } }
+        for fd in [CInt(0), 1, 2] {
+            try step("dup3", "terminal to \(fd)") { try Terminal.install(peer, as: FileDescriptor(rawValue: fd)) }
+        }
+        try step("ioctl", "TIOCSCTTY") { try Terminal.makeControlling(.standardInput) }
+        let name = try step("readlink", "terminal") { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/0") }
+        try step("bind mount", "\(name) on /dev/console") {
+            if access("/dev/console", F_OK) != 0 {
+                let file = try FileDescriptor.open("/dev/console", .writeOnly, options: [.create], permissions: 0o600)
+                try file.close()
+            }
+            try Mount.bind(name, on: "/dev/console", recursive: false)
+        }
+        return controller
     }
 
     /// chdir into the working directory, and make sure it really is inside the container:

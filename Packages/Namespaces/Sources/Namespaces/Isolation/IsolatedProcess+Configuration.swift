@@ -50,6 +50,12 @@ extension IsolatedProcess {
         public var umask: UInt32?
         /// Data for an init extension (chapter 06 carries its hardening here), as JSON text.
         public var extensionData: String?
+        /// Give the command a terminal: init opens a pseudo-terminal in the container's own
+        /// devpts, makes it the command's stdin, stdout, stderr and controlling terminal,
+        /// and sends the controller end to the parent (`IsolatedProcess.terminal`).
+        public var terminal = false
+        /// The terminal's size, rows by columns.
+        public var terminalSize: Terminal.WindowSize?
         /// A FIFO on the host that a separate `start` will open, for `handOff()`. Init opens
         /// it (as a path handle) before pivot_root, while it can still see it.
         public var startFIFO: String?
@@ -146,6 +152,9 @@ extension IsolatedProcess.Configuration {
             if joined.kind == .pid { try fail("joining a pid namespace takes a fork after setns; use exec") }
         }
         if !workingDirectory.hasPrefix("/") { try fail("working directory \(workingDirectory) is not absolute") }
+        if terminal && (rootfs == nil || !isolatedKinds.contains(.mount)) {
+            try fail("a terminal needs a rootfs in a mount namespace (it comes from the container's own /dev/pts)")
+        }
         for mount in mounts where !mount.destination.hasPrefix("/") {
             try fail("mount destination \(mount.destination) is not absolute")
         }

@@ -24,6 +24,8 @@ import Syscalls
 public final class IsolatedProcess {
     /// The process: init until `start()`, then the command itself.
     public let pid: ProcessID
+    /// The controller end of the command's terminal, when the configuration asks for one.
+    public private(set) var terminal: FileDescriptor?
     private let descriptor: ProcessDescriptor?
     private var socket: SyncSocket?
     private var status: WaitStatus?
@@ -39,13 +41,18 @@ public final class IsolatedProcess {
         try? descriptor?.close()
     }
 
+    /// Takes the terminal's controller end: the caller now owns (and closes) it.
+    public func takeTerminal() -> FileDescriptor? {
+        defer { terminal = nil }
+        return terminal
+    }
+
     /// Spawns init and has it build the container; returns once it is ready to start.
     ///
     /// - Parameters:
     ///   - initExecutable: the program that runs `init` (default: this program).
     ///   - initArguments: its arguments; it must end up calling `ContainerInit.run()`.
     ///   - stdio: the container's descriptors 0, 1 and 2 (default: ours).
-    ///   - terminal: stdio is a pseudo-terminal to make the controlling terminal.
     ///   - prepare: parent-side set-up, run while init waits; it may complete the configuration
     ///     now that the process (and its PID) exists.
     public static func create(
@@ -53,7 +60,6 @@ public final class IsolatedProcess {
         initExecutable: String = "/proc/self/exe",
         initArguments: [String] = ["init"],
         stdio: [CInt: FileDescriptor] = [0: .standardInput, 1: .standardOutput, 2: .standardError],
-        terminal: Bool = false,
         prepare: (IsolatedProcess, inout Configuration) throws -> Void = { _, _ in }
     ) throws -> IsolatedProcess {
         try configuration.validate()
@@ -69,11 +75,6 @@ public final class IsolatedProcess {
         spawn.fileDescriptors = stdio.merging([3: childEnd]) { _, new in new }
         spawn.namespaces = configuration.namespaces
         spawn.parentDeathSignal = .kill
-        if terminal {
-            // stdio is a pseudo-terminal: a session of its own, with it as the controlling terminal.
-            spawn.newSession = true
-            spawn.controllingTerminal = 0
-        }
         let newUser = configuration.namespaces.contains(.user)
         if newUser {
             // A process in a new user namespace has no identity there until its maps are
@@ -191,6 +192,11 @@ public final class IsolatedProcess {
     private func expectReady() throws {
         switch try socket?.receive(ChildMessage.self) {
         case .ready?: return
+        case .terminal?:
+            // The controller end of the terminal init opened for the command, then ready.
+            guard let socket else { throw IsolationError.protocolError("no socket") }
+            terminal = try socket.fd.receiveDescriptor()
+            try expectReady()
         case let reply?: throw reply.error ?? IsolationError.protocolError("unexpected \(reply)")
         case nil: throw IsolationError.protocolError("init \(endedStatus()) before it was ready")
         }

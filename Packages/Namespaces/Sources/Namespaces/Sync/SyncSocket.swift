@@ -57,6 +57,8 @@ enum ChildMessage: Codable {
     case ready
     /// After `handOff`: init no longer depends on us and waits on the start FIFO.
     case waiting
+    /// The terminal's controller end follows, as a descriptor in the next packet.
+    case terminal
     /// A step failed. `errno` is the raw code when a system call failed.
     case failed(stage: String, errno: CInt?, detail: String)
     case commandNotFound(String)
@@ -64,7 +66,7 @@ enum ChildMessage: Codable {
 
     var error: IsolationError? {
         switch self {
-        case .ready, .waiting: nil
+        case .ready, .waiting, .terminal: nil
         case .failed(let stage, let errno, let detail):
             .child(stage: stage, errno: errno.map(Errno.init(rawValue:)), detail: detail)
         case .commandNotFound(let command): .commandNotFound(command)

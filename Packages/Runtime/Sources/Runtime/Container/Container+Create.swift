@@ -90,34 +90,11 @@ extension Container {
             throw RuntimeError.failed("mkfifo \(directory)/exec.fifo: \(Errno.current)")
         }
 
-        // A terminal: the container gets the peer end as stdin, stdout and stderr, and the
-        // caller the controller end, through the console socket.
-        var stdio = options.stdio
-        var controller: FileDescriptor?
-        var console: String?
-        if spec.process?.terminal == true {
-            let (pty, peer) = try Terminal.openPseudoTerminal()
-            controller = pty
-            console = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(peer.rawValue)")
-            if let size = spec.process?.consoleSize {
-                try Terminal.setWindowSize(.init(rows: size.height, columns: size.width), of: pty)
-            }
-            stdio = [0: peer, 1: peer, 2: peer]
-        }
-        defer { if spec.process?.terminal == true { try? stdio[0]?.close() } }
-        if let socketPath = options.consoleSocket, let pty = controller {
-            try sendConsole(pty, to: socketPath)
-            try? pty.close()
-            controller = nil
-        }
-
         var state = State(id: id, status: .creating, pid: 0, bundle: bundle, annotations: spec.annotations)
         let configuration = try spec.isolation(bundle: bundle, cgroup: cgroup,
-                                               startFIFO: options.handOff ? directory + "/exec.fifo" : nil,
-                                               state: state, console: console)
+                                               startFIFO: options.handOff ? directory + "/exec.fifo" : nil, state: state)
         let process = try IsolatedProcess.create(
-            configuration, initExecutable: options.initExecutable, initArguments: options.initArguments,
-            stdio: stdio, terminal: spec.process?.terminal == true
+            configuration, initExecutable: options.initExecutable, initArguments: options.initArguments, stdio: options.stdio
         ) { process, configuration in
             // Init waits for "go": put it in its cgroup, then run the runtime's hooks.
             try cgroup.add(process.pid)
@@ -126,6 +103,15 @@ extension Container {
             try Hooks.run((spec.hooks?.prestart ?? []) + (spec.hooks?.createRuntime ?? []), state: state)
         }
         undo.append { try? process.send(.kill); _ = try? process.wait() }
+
+        // With a terminal, init opened it inside the container and sent us the controller end:
+        // it goes to the caller's console socket, or stays with us (for `run`).
+        var controller = process.takeTerminal()
+        if let socketPath = options.consoleSocket, let pty = controller {
+            defer { try? pty.close() }
+            try sendConsole(pty, to: socketPath)
+            controller = nil
+        }
 
         record.status = .created
         record.process = ProcessIdentity.of(process.pid.rawValue)

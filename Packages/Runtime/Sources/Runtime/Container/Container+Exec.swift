@@ -54,37 +54,28 @@ extension Container {
             noNewPrivileges: process.noNewPrivileges ?? false, rlimits: process.rlimits ?? [],
             seccomp: try record.spec.linux?.seccomp.map { try SeccompCompiler.compile($0).program })
 
-        var stdio = options.stdio
         var controller: FileDescriptor?
-        var peer: FileDescriptor?
-        if request.terminal {
-            let (pty, other) = try Terminal.openPseudoTerminal()
-            controller = pty
-            peer = other
-            stdio = [0: other, 1: other, 2: other]
-        }
-        defer { try? peer?.close() }
-        if let socketPath = options.consoleSocket, let pty = controller {
-            try Container.sendConsole(pty, to: socketPath)
-            try? pty.close()
-            controller = nil
-        }
-
         let (ours, theirs) = try FileDescriptor.socketPair()
         defer { try? ours.close() }
         var spawn = Spawn(options.helperExecutable, arguments: options.helperArguments, environment: [])
-        spawn.fileDescriptors = stdio.merging([3: theirs]) { _, new in new }
+        spawn.fileDescriptors = options.stdio.merging([3: theirs]) { _, new in new }
         let helper: SpawnedProcess
         do {
             defer { try? theirs.close() }
             // In the cgroup before it runs: the process it forks is born there.
             helper = try cgroup.spawn(spawn)
-        } catch {
-            try? controller?.close()
-            throw error
         }
         do {
             try ours.sendMessage(Array(try JSONEncoder().encode(request)))
+            if request.terminal {
+                let pty = try ours.receiveDescriptor()
+                if let socketPath = options.consoleSocket {
+                    defer { try? pty.close() }
+                    try Container.sendConsole(pty, to: socketPath)
+                } else {
+                    controller = pty
+                }
+            }
             let answer = try ours.read(upTo: 1 << 16)
             guard !answer.isEmpty else {
                 throw RuntimeError.failed("exec \(id): the helper \(try helper.wait()) without an answer")

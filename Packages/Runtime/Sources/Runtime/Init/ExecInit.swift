@@ -51,6 +51,11 @@ enum ExecInit {
                     try ResourceLimit.set(ResourceLimit.resources[limit.type] ?? -1, ResourceLimit(soft: limit.soft, hard: limit.hard))
                 }
             }
+            // As in init: without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in
+            // before the capabilities are dropped (and is then inherited by the child).
+            if let filter = request.seccomp, !request.noNewPrivileges {
+                try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
+            }
             if let capabilities = request.capabilities {
                 try CapabilityDance.apply(capabilities, uid: request.uid, gid: request.gid, groups: request.groups)
             } else {
@@ -62,11 +67,22 @@ enum ExecInit {
                 exit(127)
             }
             if let mask = request.umask { umask(mode_t(mask)) }
+            var peer: FileDescriptor?
+            if request.terminal {
+                // A terminal from the container's own devpts; the controller goes to the caller.
+                let controller = try ContainerInit.step("open", "/dev/ptmx") {
+                    try FileDescriptor.open("/dev/ptmx", .readWrite, options: [.noControllingTerminal])
+                }
+                peer = try ContainerInit.step("open", "terminal peer") { try Terminal.openPeer(of: controller) }
+                try socket.sendDescriptor(controller)
+                try? controller.close()
+            }
             var spawn = Spawn(program, environment: request.env)
             spawn.arguments = request.args
             spawn.noNewPrivileges = request.noNewPrivileges
-            spawn.seccompFilter = request.seccomp?.map(\.kernelInstruction)
-            if request.terminal {
+            spawn.seccompFilter = request.noNewPrivileges ? request.seccomp?.map(\.kernelInstruction) : nil
+            if let peer {
+                spawn.fileDescriptors = [0: peer, 1: peer, 2: peer]
                 spawn.newSession = true
                 spawn.controllingTerminal = 0
             }

@@ -47,6 +47,12 @@ public struct RuntimeInit: InitExtension {
                 try fd.closeAfter { try fd.writeAll(String(score)) }
             }
         }
+        // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the capability
+        // sets below may well drop: then the filter goes in first, while we still hold it
+        // (runc does the same), and it must allow capset, setresuid and the rest that follow.
+        if let filter = hardening.seccomp, !hardening.noNewPrivileges {
+            try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
+        }
         if let capabilities = hardening.capabilities {
             try CapabilityDance.apply(capabilities, uid: configuration.uid, gid: configuration.gid,
                                       groups: configuration.additionalGroups)
@@ -58,14 +64,15 @@ public struct RuntimeInit: InitExtension {
         }
     }
 
-    /// startContainer hooks (now inside the container's own file tree), then seccomp: the
-    /// filter goes in last, so it only has to allow what the program itself needs, and execve.
+    /// startContainer hooks (now inside the container's own file tree), then seccomp (with
+    /// no_new_privs): the filter goes in last, so it only has to allow what the program
+    /// itself needs, and execve.
     public func beforeExec(_ configuration: IsolatedProcess.Configuration) throws {
         let hardening = try hardening(configuration)
         try ContainerInit.step("startContainer hook") {
             try Hooks.run(hardening.startContainer, state: hardening.state)
         }
-        if let filter = hardening.seccomp {
+        if let filter = hardening.seccomp, hardening.noNewPrivileges {
             try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
         }
     }

@@ -63,8 +63,7 @@ extension Spec {
     /// What chapter 02's init needs to build this container. `cgroup` is where the
     /// container's processes live (for a `cgroup` mount); `startFIFO` is the exec FIFO of the
     /// OCI lifecycle; `state` is what hooks run by init get on stdin.
-    func isolation(bundle: String, cgroup: (any Cgroup)?, startFIFO: String?, state: State?,
-                   console: String?) throws -> IsolatedProcess.Configuration {
+    func isolation(bundle: String, cgroup: (any Cgroup)?, startFIFO: String?, state: State?) throws -> IsolatedProcess.Configuration {
         guard let process, let args = process.args else { throw RuntimeError.bundle("config.json has no process.args") }
         var configuration = IsolatedProcess.Configuration(command: args, rootfs: try rootfs(bundle: bundle))
         for namespace in linux?.namespaces ?? [] {
@@ -88,9 +87,8 @@ extension Spec {
         // config.json lists its own mounts (proc, /dev, devpts, ...): none are added.
         configuration.standardFileSystems = false
         configuration.mounts = try (mounts ?? []).flatMap { try Self.mountPoints(for: $0, cgroup: cgroup) }
-        if let console {
-            configuration.mounts.append(MountPoint(destination: "/dev/console", type: "bind", source: console, options: ["bind"]))
-        }
+        configuration.terminal = process.terminal ?? false
+        configuration.terminalSize = process.consoleSize.map { .init(rows: $0.height, columns: $0.width) }
         configuration.devices = Self.defaultDevices + (linux?.devices ?? []).map {
             DeviceNode(path: $0.path, type: $0.type == "u" ? "c" : $0.type, major: UInt32(clamping: $0.major),
                        minor: UInt32(clamping: $0.minor), permissions: $0.fileMode.map { $0 & 0o7777 } ?? 0o666,

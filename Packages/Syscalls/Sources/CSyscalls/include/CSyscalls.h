@@ -116,6 +116,8 @@ int dsk_get_window_size(int fd, unsigned short *rows, unsigned short *columns);
 int dsk_set_window_size(int fd, unsigned short rows, unsigned short columns);
 /// Opens a new pseudo-terminal pair; both ends are close-on-exec.
 int dsk_open_pty(int *controller, int *peer);
+/// Unlocks the pseudo-terminal `controller` and opens its peer end (close-on-exec).
+int dsk_open_pty_peer(int controller);
 
 // MARK: - Spawning: the one fork/exec path
 
