@@ -28,6 +28,13 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         // The container init, for containers this helper creates itself (cycles).
         RuntimeInit.main()
 
+    case "monitor":
+        // monitor OPTIONS-JSON: supervise a container, reporting to the launcher on fd 3.
+        let options = try JSONDecoder().decode(MonitorOptions.self, from: Data(arguments[0].utf8))
+        var monitorOptions = options
+        monitorOptions.initArguments = ["init"]
+        Monitor.run(monitorOptions, control: FileDescriptor(rawValue: 3), callbacks: .init())
+
     case "cycles":
         // cycles N BUNDLE ROOT: N times create, start, wait and delete a container, in this
         // one process; print what the kernel shows before and after (descriptors, mounts,

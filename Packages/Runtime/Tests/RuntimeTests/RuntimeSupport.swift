@@ -128,6 +128,8 @@ final class Sandbox {
             umount2(mount, CInt(MNT_DETACH))
         }
         try? Rootfs(path: bundle + "/rootfs").remove()
-        try? FileManager.default.removeItem(atPath: directory)
+        if ProcessInfo.processInfo.environment["DOSIRAK_KEEP_SANDBOX"] == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 }

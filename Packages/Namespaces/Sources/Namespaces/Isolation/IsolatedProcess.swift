@@ -41,6 +41,10 @@ public final class IsolatedProcess {
         try? descriptor?.close()
     }
 
+    /// The pidfd of the process, for poll(2): readable once it has exited (nil on kernels
+    /// without pidfds).
+    public var handle: FileDescriptor? { descriptor?.fileDescriptor }
+
     /// Takes the terminal's controller end: the caller now owns (and closes) it.
     public func takeTerminal() -> FileDescriptor? {
         defer { terminal = nil }

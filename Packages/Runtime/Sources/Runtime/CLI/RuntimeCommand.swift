@@ -236,11 +236,7 @@ public enum RuntimeCommand {
             try? container.delete(force: true)
             throw error
         }
-        container.record.status = .running
-        try? store.save(container.record)
-        for hook in container.record.spec.hooks?.poststart ?? [] {
-            do { try Hooks.run(hook, state: container.state) } catch { warn("\(error)") }
-        }
+        try? container.didStart()
         let status: WaitStatus
         if let relay {
             status = try relay.run(until: attached.process)

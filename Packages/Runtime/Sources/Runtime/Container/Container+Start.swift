@@ -29,9 +29,14 @@ extension Container {
         }
         guard started else { throw RuntimeError.failed("start \(id): init exited before it could run the command") }
         unlink(startFIFO)
+        try didStart()
+    }
+
+    /// Records that the command runs, and runs the poststart hooks (in the runtime's
+    /// namespaces; a failure there is only a warning, the spec says).
+    mutating func didStart() throws {
         record.status = .running
         try store.save(record)
-        // Poststart hooks run in the runtime's namespaces; a failure is a warning only.
         for hook in record.spec.hooks?.poststart ?? [] {
             do { try Hooks.run(hook, state: state) } catch { warn("\(error)") }
         }
