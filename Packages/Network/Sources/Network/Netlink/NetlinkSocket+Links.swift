@@ -1,0 +1,100 @@
+/// Links: create, change, move, delete, list.
+extension NetlinkSocket {
+    /// Creates a bridge (`ip link add NAME type bridge`).
+    public func createBridge(named name: String) throws {
+        try perform(RouteRequest.createBridge(named: name), "create bridge \(name)")
+    }
+
+    /// Creates a veth pair: two interfaces joined like the ends of a cable. What goes in
+    /// one comes out of the other, even once the ends are in different namespaces.
+    public func createVethPair(named name: String, peer: String, mtu: UInt32? = nil) throws {
+        try perform(RouteRequest.createVethPair(named: name, peer: peer, mtu: mtu), "create veth \(name) peer \(peer)")
+    }
+
+    /// All links in this socket's namespace.
+    public func links() throws -> [Link] {
+        try dump(RouteRequest.dumpLinks(), "dump links").filter { $0.type == RouteNetlink.newLink }.map { try Link($0) }
+    }
+
+    /// The link called `name`, or nil.
+    public func link(named name: String) throws -> Link? {
+        try links().first { $0.name == name }
+    }
+
+    /// The index of the link called `name`; throws `noSuchLink` if there is none.
+    public func index(of name: String) throws -> Int32 {
+        guard let link = try link(named: name) else { throw NetworkError.noSuchLink(name) }
+        return link.index
+    }
+
+    /// Brings the link up or down (`ip link set NAME up|down`).
+    public func setUp(_ name: String, _ up: Bool = true) throws {
+        try perform(RouteRequest.setLink(index: try index(of: name), up: up), "set \(name) \(up ? "up" : "down")")
+    }
+
+    public func rename(_ name: String, to newName: String) throws {
+        try perform(RouteRequest.setLink(index: try index(of: name), name: newName), "rename \(name) to \(newName)")
+    }
+
+    public func setMTU(_ name: String, _ mtu: UInt32) throws {
+        try perform(RouteRequest.setLink(index: try index(of: name), mtu: mtu), "set \(name) mtu \(mtu)")
+    }
+
+    public func setMAC(_ name: String, _ mac: MACAddress) throws {
+        try perform(RouteRequest.setLink(index: try index(of: name), mac: mac), "set \(name) address \(mac)")
+    }
+
+    /// Makes `name` a port of the bridge `bridge` (`ip link set NAME master BRIDGE`).
+    public func attach(_ name: String, toBridge bridge: String) throws {
+        let master = try index(of: bridge)
+        try perform(RouteRequest.setLink(index: try index(of: name), master: master), "set \(name) master \(bridge)")
+    }
+
+    /// Moves the link into the network namespace that `namespace` (an open
+    /// /proc/PID/ns/net) names. From then on it is invisible here.
+    public func move(_ name: String, toNamespace namespace: NetworkNamespace) throws {
+        let fd = try namespace.open()
+        defer { try? fd.close() }
+        try perform(RouteRequest.setLink(index: try index(of: name), namespaceFD: fd.rawValue),
+                    "move \(name) to \(namespace.path ?? "this namespace")")
+    }
+
+    /// Deletes the link (both ends, for a veth).
+    public func deleteLink(_ name: String) throws {
+        try perform(RouteRequest.deleteLink(index: try index(of: name)), "delete link \(name)")
+    }
+}
+
+/// Addresses and routes.
+extension NetlinkSocket {
+    /// `ip addr add ADDRESS/PREFIX dev NAME`.
+    public func addAddress(_ address: IPv4Address, prefixLength: Int, to name: String) throws {
+        try perform(RouteRequest.addAddress(address, prefixLength: prefixLength, index: try index(of: name)),
+                    "add address \(address)/\(prefixLength) to \(name)")
+    }
+
+    public func deleteAddress(_ address: IPv4Address, prefixLength: Int, from name: String) throws {
+        try perform(RouteRequest.deleteAddress(address, prefixLength: prefixLength, index: try index(of: name)),
+                    "delete address \(address)/\(prefixLength) from \(name)")
+    }
+
+    /// Every IPv4 address in this namespace.
+    public func addresses() throws -> [InterfaceAddress] {
+        try dump(RouteRequest.dumpAddresses(), "dump addresses")
+            .filter { $0.type == RouteNetlink.newAddress }.compactMap { try InterfaceAddress($0) }
+    }
+
+    /// Adds a route; `to: nil` is the default route (`ip route add default via GATEWAY`).
+    public func addRoute(to destination: Subnet?, via gateway: IPv4Address?, device: String? = nil) throws {
+        let interface = try device.map { try index(of: $0) }
+        try perform(RouteRequest.addRoute(to: destination, via: gateway, interface: interface),
+                    "add route \(destination?.description ?? "default")" + (gateway.map { " via \($0)" } ?? ""))
+    }
+
+    /// Every IPv4 route of the main table.
+    public func routes() throws -> [Route] {
+        try dump(RouteRequest.dumpRoutes(), "dump routes")
+            .filter { $0.type == RouteNetlink.newRoute }.compactMap { try Route($0) }
+            .filter { $0.table == RouteAttribute.mainTable }
+    }
+}

@@ -1,0 +1,1 @@
+print("network-demo: not yet")
