@@ -21,7 +21,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     case subnetOverlaps(Subnet, String)
     case alreadyAttached(container: String, network: String)
     case notAttached(container: String, network: String)
-    case portInUse(String)
+    case portInUse(PortMapping, String)
     /// A tool (nft) failed; its own words follow.
     case tool(String, String)
     case state(String, String)
@@ -43,7 +43,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
         case .subnetOverlaps(let subnet, let other): "subnet \(subnet) overlaps \(other)"
         case .alreadyAttached(let container, let network): "container \(container) is already on network \(network)"
         case .notAttached(let container, let network): "container \(container) is not on network \(network)"
-        case .portInUse(let what): "publish \(what): port is already allocated"
+        case .portInUse(let port, let why): "publish \(port): port is already allocated (\(why))"
         case .tool(let what, let output): "\(what): \(output)"
         case .state(let path, let what): "\(path): \(what)"
         }

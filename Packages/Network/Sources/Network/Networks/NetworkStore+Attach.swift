@@ -1,0 +1,201 @@
+import Foundation
+import Glibc
+import Syscalls
+
+/// What a container asks of a network when it starts.
+public struct AttachRequest: Sendable {
+    public var containerID: String
+    public var containerName: String
+    /// Its hostname (for /etc/hostname and /etc/hosts); the short ID by default, as Docker.
+    public var hostname: String
+    public var aliases: [String] = []
+    public var network: String
+    /// The container's network namespace.
+    public var namespace: NetworkNamespace
+    /// The container's process, if it should be watched: when it is gone, so is the endpoint.
+    public var process: ProcessIdentity?
+    public var ports: [PortMapping] = []
+    /// A particular address (`--ip`).
+    public var address: IPv4Address?
+    /// Where to write hostname, hosts and resolv.conf; nil: do not write them.
+    public var filesDirectory: String?
+
+    public init(containerID: String, containerName: String, hostname: String? = nil, network: String,
+                namespace: NetworkNamespace, process: ProcessIdentity? = nil) {
+        self.containerID = containerID
+        self.containerName = containerName
+        self.hostname = hostname ?? String(containerID.prefix(12))
+        self.network = network
+        self.namespace = namespace
+        self.process = process
+    }
+}
+
+/// What attaching gave the container.
+public struct Attachment: Sendable {
+    public var network: BridgeNetwork
+    public var endpoint: Endpoint
+    public var files: ContainerFiles
+}
+
+extension NetworkStore {
+    /// Connects a container to a network:
+    ///
+    /// 1. an address from the network's IPAM, and the endpoint recorded on disk;
+    /// 2. a veth pair in the host's namespace, one end a port of the bridge;
+    /// 3. the other end moved into the container's namespace, renamed `eth0`, given its
+    ///    MAC and address, brought up with `lo`, and a default route via the gateway;
+    /// 4. the firewall rewritten with the container's published ports, and its names given
+    ///    to the network's DNS responder (started if it is the first container).
+    ///
+    /// If any step fails, what the earlier ones made is taken down again.
+    public func attach(_ request: AttachRequest) throws -> Attachment {
+        try locked {
+            _ = try recoverLocked()
+            let network = try network(request.network)
+            let file = endpointFile(network.name, request.containerID)
+            if FileManager.default.fileExists(atPath: file) {
+                throw NetworkError.alreadyAttached(container: request.containerName, network: network.name)
+            }
+            try checkPorts(request.ports)
+            let ipam = allocator(for: network)
+            let address = try ipam.allocate(for: request.containerID, preferred: request.address, network: network.name)
+            let tag = NetworkStore.interfaceTag(container: request.containerID, network: network.id)
+            var endpoint = Endpoint(
+                containerID: request.containerID, containerName: request.containerName, aliases: request.aliases,
+                network: network.name, address: address, mac: MACAddress(derivedFrom: address),
+                hostInterface: "dv" + tag, containerInterface: "eth0", ports: request.ports,
+                process: request.process, setupBy: ProcessIdentity.current)
+            do {
+                try StateFile.write(endpoint, to: file)
+                Failpoint.check("attach-recorded")
+                try ensureBridge(network)
+                endpoint.containerInterface = try connect(endpoint, peer: "dp" + tag, network: network, into: request.namespace)
+                endpoint.setupBy = nil
+                try StateFile.write(endpoint, to: file)
+                try firewall.apply(networks: try networks(), endpoints: try allEndpoints())
+                try dnsService(for: network).update(endpoints: try endpoints(of: network.name))
+            } catch {
+                try? hostNetlink().deleteLink(endpoint.hostInterface)
+                try? ipam.release(request.containerID)
+                unlink(file)
+                try? firewall.apply(networks: try networks(), endpoints: try allEndpoints())
+                try? dnsService(for: network).update(endpoints: try endpoints(of: network.name))
+                throw error
+            }
+            let files = ContainerFiles(
+                hostname: request.hostname, address: address, nameserver: network.hasDNS ? network.gateway : nil,
+                hostResolvConf: (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? "")
+            if let directory = request.filesDirectory { try files.write(to: directory) }
+            return Attachment(network: network, endpoint: endpoint, files: files)
+        }
+    }
+
+    /// The veth pair, from the bridge into the container; returns the name inside (`eth0`).
+    func connect(_ endpoint: Endpoint, peer: String, network: BridgeNetwork, into namespace: NetworkNamespace) throws -> String {
+        let outside = try hostNetlink()
+        let mtu = try outside.link(named: network.bridge)?.mtu ?? 1500
+        try outside.createVethPair(named: endpoint.hostInterface, peer: peer, mtu: mtu)
+        Failpoint.check("attach-veth")
+        try outside.attach(endpoint.hostInterface, toBridge: network.bridge)
+        try outside.setUp(endpoint.hostInterface)
+        try outside.move(peer, toNamespace: namespace)
+
+        let inside = try namespace.socket()
+        let taken = Set(try inside.links().map(\.name))
+        let name = (0...).lazy.map { "eth\($0)" }.first { !taken.contains($0) }!
+        try inside.rename(peer, to: name)
+        try inside.setMAC(name, endpoint.mac)
+        try inside.addAddress(endpoint.address, prefixLength: network.subnet.prefixLength, to: name)
+        try inside.setUp(name)
+        try inside.setUp("lo")
+        // The first network gives the default route; later ones only their own subnet.
+        if try !inside.routes().contains(where: { $0.destination == nil }) {
+            try inside.addRoute(to: nil, via: network.gateway)
+        }
+        return name
+    }
+
+    /// Disconnects a container: its veth (and so its address inside), its rules, its DNS
+    /// names, its address in IPAM. The last container stops the network's DNS responder.
+    public func detach(containerID: String, network name: String) throws {
+        try locked {
+            let network = try network(name)
+            let file = endpointFile(name, containerID)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw NetworkError.notAttached(container: containerID, network: name)
+            }
+            let endpoint = try StateFile.read(Endpoint.self, from: file)
+            try release(endpoint, of: network)
+            try firewall.apply(networks: try networks(), endpoints: try allEndpoints())
+            try dnsService(for: network).update(endpoints: try endpoints(of: name))
+        }
+    }
+
+    /// Detaches a container from every network it is on (what `rm` does).
+    public func detachEverywhere(containerID: String) throws {
+        for network in try networks() where FileManager.default.fileExists(atPath: endpointFile(network.name, containerID)) {
+            try detach(containerID: containerID, network: network.name)
+        }
+    }
+
+    /// Deletes the endpoint's veth (if the container's namespace still holds it) and
+    /// gives its address back; rules and DNS are the caller's to rewrite.
+    func release(_ endpoint: Endpoint, of network: BridgeNetwork) throws {
+        do {
+            try hostNetlink().deleteLink(endpoint.hostInterface)
+        } catch NetworkError.noSuchLink(_) {
+            // The namespace died, and took the pair with it.
+        }
+        try allocator(for: network).release(endpoint.containerID)
+        unlink(endpointFile(network.name, endpoint.containerID))
+    }
+
+    /// Refuses a port another container publishes, or one a program on the host listens on.
+    func checkPorts(_ ports: [PortMapping]) throws {
+        let published = try allEndpoints().flatMap { endpoint in endpoint.ports.map { (endpoint, $0) } }
+        for (i, port) in ports.enumerated() {
+            if let (owner, _) = published.first(where: { $0.1.conflicts(with: port) }) {
+                throw NetworkError.portInUse(port, "published by \(owner.containerName)")
+            }
+            if ports[..<i].contains(where: { $0.conflicts(with: port) }) {
+                throw NetworkError.portInUse(port, "given twice")
+            }
+            let free = try host.perform { PortProbe.isFree(port) }
+            if !free { throw NetworkError.portInUse(port, "a program on the host is bound to it") }
+        }
+    }
+
+    /// A tag for a container on a network, for interface names of 15 characters at most:
+    /// `dv` + 12 hex digits on the host side. FNV-1a of the two IDs: stable, so a later
+    /// command can tell which leftover link belonged to whom.
+    static func interfaceTag(container: String, network: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (container + "/" + network).utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String((String(repeating: "0", count: max(0, 16 - hex.count)) + hex).prefix(12))
+    }
+}
+
+/// Whether a host port can be bound: a program listening on it, or bound to it for UDP,
+/// makes publishing it an error instead of a silent takeover.
+enum PortProbe {
+    static func isFree(_ port: PortMapping) -> Bool {
+        let type = port.transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.hostPort.bigEndian
+        address.sin_addr.s_addr = (port.hostAddress?.value ?? 0).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        // EADDRNOTAVAIL (an address the host does not have) is not "in use".
+        return rc == 0 || errno != EADDRINUSE
+    }
+}
