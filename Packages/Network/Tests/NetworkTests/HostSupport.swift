@@ -29,7 +29,8 @@ final class TestHost: @unchecked Sendable {
         store = NetworkStore(root: root + "/networks", host: namespace.namespace, dnsCommand: [helper, "dns"])
         store.hostResolvConf = resolvConf
         if withOutside {
-            let world = try TestNamespace()
+            let world: TestNamespace
+            do { world = try TestNamespace() } catch { namespace.close(); throw error }
             outside = world
             let netlink = try namespace.namespace.socket()
             try netlink.createVethPair(named: "uplink0", peer: "uplink1")

@@ -29,7 +29,12 @@ final class TestNamespace: @unchecked Sendable {
         holder = try spawn.start()
         namespace = NetworkNamespace.of(pid: holder.pid.rawValue)
         // Every namespace starts with lo down; bring it up as a host would have it.
-        try namespace.socket().setUp("lo")
+        do {
+            try namespace.socket().setUp("lo")
+        } catch {
+            close()
+            throw error
+        }
     }
 
     var path: String { namespace.path! }
