@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces
+PACKAGES := Syscalls Namespaces Network
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-05 bench bench-05 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -58,6 +58,15 @@ demo-01: setup
 
 demo-02: setup
 	@cd Packages/Namespaces && $(SWIFT) build -q --product namespaces-demo && .build/debug/namespaces-demo
+
+demo-05: setup
+	@cd Packages/Network && $(SWIFT) build -q --product network-demo && .build/debug/network-demo
+
+## bench: speed figures, side by side with the reference tools when they are installed
+bench: bench-05
+
+bench-05: setup
+	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
 
 clean:
 	rm -rf .build Packages/*/.build

@@ -14,8 +14,8 @@ import Syscalls
 public final class NetlinkSocket {
     public let descriptor: FileDescriptor
     private var sequence: UInt32 = 0
-    /// Every request sent, when recording (the demo prints them dissected).
-    var recorder: ((NetlinkMessage) -> Void)?
+    /// Called with every request just before it is sent (the demo prints them dissected).
+    public var onRequest: ((NetlinkMessage) -> Void)?
 
     /// Opens a route netlink socket, close-on-exec, in the calling thread's namespace.
     /// Errors come back with the kernel's explanation (`NETLINK_EXT_ACK`) and without a
@@ -63,7 +63,7 @@ public final class NetlinkSocket {
         var request = request
         sequence &+= 1
         request.sequence = sequence
-        recorder?(request)
+        onRequest?(request)
         let bytes = request.encoded
         let sent = bytes.withUnsafeBytes { send(descriptor.rawValue, $0.baseAddress, $0.count, 0) }
         if sent == -1 { throw NetworkError.system("send netlink", Errno.current) }

@@ -143,3 +143,8 @@ extension NetworkStore {
         ISO8601DateFormatter().string(from: Date())
     }
 }
+
+extension NetworkStore {
+    /// A new container ID: 64 hexadecimal digits, as Docker's.
+    public static func newContainerID() -> String { randomID() }
+}
