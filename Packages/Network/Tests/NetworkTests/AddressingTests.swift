@@ -111,3 +111,33 @@ struct AddressAllocatorTests {
         }
     }
 }
+
+@Suite("--network none and host")
+struct NetworkModeTests {
+    @Test("--network values parse as Docker's", arguments: [
+        ("none", NetworkMode.none), ("host", .host), ("bridge", .bridge("bridge")), ("default", .bridge("bridge")),
+        ("web", .bridge("web")),
+    ])
+    func parse(text: String, mode: NetworkMode) throws {
+        #expect(try NetworkMode(parsing: text) == mode)
+    }
+
+    @Test("an unusable network name is an error")
+    func badName() {
+        #expect(throws: NetworkError.self) { try NetworkMode(parsing: "no/slash") }
+    }
+
+    @Test("none: only lo, and it is up; host: the host's resolv.conf as it is", .enabled(if: isRoot, "needs root"))
+    func loopbackOnly() throws {
+        let container = try TestNamespace()
+        defer { container.close() }
+        // TestNamespace brings lo up itself; take it down to see configureLoopbackOnly do it.
+        try container.namespace.socket().setUp("lo", false)
+        try NetworkMode.configureLoopbackOnly(container.namespace)
+        let links = try container.namespace.socket().links()
+        #expect(links.map(\.name) == ["lo"] && links[0].isUp)
+        let host = ContainerFiles(hostname: "h", mode: .host, hostResolvConf: "nameserver 127.0.0.53\n")
+        #expect(host.resolvConf == "nameserver 127.0.0.53\n")
+        #expect(ContainerFiles(hostname: "n", mode: .none, hostResolvConf: "nameserver 10.0.0.1\n").resolvConf == "")
+    }
+}

@@ -244,3 +244,46 @@ struct ContainerNetworkTests {
         host.close()
     }
 }
+
+@Suite("Many containers at once", .enabled(if: isRoot && hasNft, "needs root and nft"), .timeLimit(.minutes(3)))
+struct ConcurrentAttachTests {
+    @Test("30 containers attached by 30 commands at once get 30 addresses, each really on its eth0")
+    func thirtyAtOnce() throws {
+        let host = try TestHost()
+        defer { host.close() }
+        try host.store.create(name: "crowd", subnet: Subnet("10.40.0.0/24"))
+        var sleepers: [SpawnedProcess] = []
+        defer { for s in sleepers { try? s.pid.send(.kill); _ = try? s.wait() } }
+        for _ in 0..<30 {
+            var spawn = Spawn("/bin/sleep", arguments: ["120"])
+            spawn.namespaces = [.network]
+            sleepers.append(try spawn.start())
+        }
+        // Thirty `attach` commands, as thirty `dosirak run` would be, all started before any ends.
+        let commands = try sleepers.enumerated().map { i, sleeper -> (SpawnedProcess, FileDescriptor) in
+            let (read, write) = try FileDescriptor.pipe()
+            let child = try host.namespace.namespace.perform {
+                var spawn = Spawn(helper, arguments: ["attach", host.store.root, "crowd", "c\(i)", "c\(i)", "\(sleeper.pid)"])
+                spawn.fileDescriptors[1] = write
+                return try spawn.start()
+            }
+            try write.close()
+            return (child, read)
+        }
+        var addresses: [Int: IPv4Address] = [:]
+        for (i, (child, read)) in commands.enumerated() {
+            let text = String(decoding: try read.readAll(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            try read.close()
+            #expect(try child.wait() == .exited(0), "attach c\(i): \(text)")
+            addresses[i] = IPv4Address(text)
+        }
+        #expect(Set(addresses.values).count == 30)
+        // What each container's namespace really holds.
+        for (i, sleeper) in sleepers.enumerated() {
+            let inside = try NetworkNamespace.of(pid: sleeper.pid.rawValue).socket()
+            let held = try inside.addresses().filter { $0.label == "eth0" }.map(\.address)
+            #expect(held == [addresses[i]].compactMap { $0 }, "container c\(i)")
+        }
+        #expect(try host.store.endpoints(of: "crowd").count == 30)
+    }
+}
