@@ -16,19 +16,21 @@ struct FileLockTests {
         second.release()
     }
 
-    @Test("a lock held by a killed process is released by the kernel")
+    @Test("a lock held by a killed process is released by the kernel",
+          .enabled(if: access("/usr/bin/flock", X_OK) == 0, "needs flock(1) from util-linux"))
     func releasedOnDeath() throws {
         let path = NSTemporaryDirectory() + "dosirak-lock-\(UUID().uuidString.prefix(8))"
         defer { unlink(path) }
-        // flock(1) from util-linux holds the lock while sleep runs.
-        guard let flockTool = ["/usr/bin/flock", "/bin/flock"].first(where: { access($0, X_OK) == 0 }) else { return }
-        let holder = try Spawn(flockTool, arguments: [path, "sleep", "30"]).start()
-        var waited = 0
-        while try FileLock.tryAcquire(path).map({ $0.release(); return true }) == true && waited < 200 {
-            usleep(10_000); waited += 1
+        // flock(1) takes the lock and holds it while sleep runs (--close: sleep itself does not).
+        var spawn = Spawn("/usr/bin/flock", arguments: ["--close", path, "/bin/sleep", "30"])
+        spawn.newSession = true  // a process group of its own, so that sleep can be killed with it
+        let holder = try spawn.start()
+        var holderHasIt = false
+        for _ in 0..<300 where !holderHasIt {
+            if let probe = try FileLock.tryAcquire(path) { probe.release(); usleep(10_000) } else { holderHasIt = true }
         }
-        #expect(try FileLock.tryAcquire(path) == nil, "the holder should have the lock")
-        try holder.pid.send(.kill)
+        #expect(holderHasIt, "the holder should have taken the lock")
+        kill(-holder.pid.rawValue, SIGKILL)
         _ = try holder.wait()
         let lock = try #require(try FileLock.tryAcquire(path))
         lock.release()
