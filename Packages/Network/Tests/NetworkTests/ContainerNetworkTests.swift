@@ -57,6 +57,9 @@ struct ContainerNetworkTests {
             #expect(output.hasPrefix("db to 172.18.0."), "\(target): \(output)")
             #expect(!output.hasSuffix(" to 172.18.0.1"), "no NAT inside a network")
         }
+        let inspected = try host.store.inspect("app")
+        #expect(inspected.network.name == "app" && inspected.endpoints.map(\.containerName) == ["db"])
+        #expect(inspected.endpoints.first?.aliases == ["mysql"])
         // The files the container sees are the generated ones.
         let files = try #require(server.attachment?.files)
         #expect(files.resolvConf.hasPrefix("nameserver 172.18.0.1\n"))

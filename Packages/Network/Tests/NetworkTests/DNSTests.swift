@@ -30,6 +30,8 @@ struct DNSMessageTests {
         let records = DNSRecords(names: ["db": [IPv4Address("10.0.0.2")!]])
         #expect(records.addresses(of: "DB.") == [IPv4Address("10.0.0.2")!])
         #expect(records.addresses(of: "web") == nil)
+        #expect(records.addresses(of: "db.corp.example", searchDomains: ["corp.example"]) == [IPv4Address("10.0.0.2")!])
+        #expect(records.addresses(of: "db.other.example", searchDomains: ["corp.example"]) == nil)
     }
 
     @Test("malformed messages are errors, not crashes", arguments: [

@@ -22,10 +22,18 @@ public struct DNSRecords: Codable, Equatable, Sendable {
         self.init(names: names)
     }
 
-    /// The addresses of `name` (any case, with or without the final dot), or nil.
-    public func addresses(of name: String) -> [IPv4Address]? {
+    /// The addresses of `name` (any case, with or without the final dot), or nil. With
+    /// `searchDomains` (the container's resolv.conf copies the host's `search` line), a
+    /// resolver asking for `db.corp.example` before `db` gets the answer at once, instead
+    /// of a round trip upstream for a name only this network knows.
+    public func addresses(of name: String, searchDomains: [String] = []) -> [IPv4Address]? {
         var key = name.lowercased()
         if key.hasSuffix(".") { key.removeLast() }
-        return names[key]
+        if let found = names[key] { return found }
+        for domain in searchDomains {
+            let suffix = "." + domain.lowercased().trimmingCharacters(in: ["."])
+            if key.hasSuffix(suffix), let found = names[String(key.dropLast(suffix.count))] { return found }
+        }
+        return nil
     }
 }

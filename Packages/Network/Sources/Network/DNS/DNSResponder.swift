@@ -71,8 +71,8 @@ public enum DNSResponder {
             throw error
         }
         let upstream = try UDPSocket()
-        let upstreams = ResolvConf(parsing: (try? String(contentsOfFile: configuration.resolvConf, encoding: .utf8)) ?? "")
-            .nameservers.compactMap(IPv4Address.init).filter { $0 != configuration.listen }
+        let host = ResolvConf(parsing: (try? String(contentsOfFile: configuration.resolvConf, encoding: .utf8)) ?? "")
+        let upstreams = host.nameservers.compactMap(IPv4Address.init).filter { $0 != configuration.listen }
         signal(SIGHUP) { _ in reloadRequested = 1 }
         signal(SIGPIPE, SIG_IGN)
 
@@ -117,7 +117,7 @@ public enum DNSResponder {
 
             if fds[0].revents & Int16(POLLIN) != 0, let (bytes, client, clientPort) = try? listener.receive(),
                let query = try? DNSMessage(parsing: bytes), !query.isResponse {
-                if let addresses = records.addresses(of: query.name) {
+                if let addresses = records.addresses(of: query.name, searchDomains: host.search) {
                     // Ours: A records for A, an empty answer (NODATA) for anything else.
                     let answer = query.type == DNSMessage.typeA ? addresses : []
                     if let response = try? DNSMessage.response(to: bytes, code: .noError, addresses: answer) {

@@ -28,6 +28,14 @@ enum Sysctl {
 }
 
 extension String {
+    /// Without leading and trailing `characters`.
+    func trimmingCharacters(in characters: Set<Character>) -> String {
+        var s = Substring(self)
+        while let c = s.first, characters.contains(c) { s.removeFirst() }
+        while let c = s.last, characters.contains(c) { s.removeLast() }
+        return String(s)
+    }
+
     /// Without leading and trailing spaces, tabs and newlines.
     func trimmed() -> String {
         var s = Substring(self)
