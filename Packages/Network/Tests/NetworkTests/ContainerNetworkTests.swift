@@ -290,3 +290,35 @@ struct ConcurrentAttachTests {
         #expect(try host.store.endpoints(of: "crowd").count == 30)
     }
 }
+
+@Suite("State across restarts", .enabled(if: isRoot && hasNft, "needs root and nft"), .timeLimit(.minutes(2)))
+struct RestartTests {
+    @Test("after a reboot (the kernel forgot bridges and rules), the next container brings them back")
+    func reboot() throws {
+        let host = try TestHost()
+        defer { host.close() }
+        let first = try host.store.create(name: "one")
+        let second = try host.store.create(name: "two")
+        let old = try TestContainer(host, name: "old", network: "one", command: ["serve", "tcp", "80", "old"])
+        defer { old.stop() }
+        try old.wait(for: "ready")
+        // The "reboot": links and rules gone, the state on disk still there.
+        let netlink = try host.namespace.namespace.socket()
+        try netlink.deleteLink(first.bridge)
+        try netlink.deleteLink(second.bridge)
+        try host.store.firewall.remove()
+        // A fresh store over the same root, as a new `dosirak` process would have.
+        var store = NetworkStore(root: host.store.root, host: host.store.host, dnsCommand: host.store.dnsCommand)
+        store.hostResolvConf = host.resolvConf
+        host.store = store
+        let server = try TestContainer(host, name: "back", network: "one", command: ["serve", "tcp", "80", "back"])
+        defer { server.stop() }
+        try server.wait(for: "ready")
+        #expect(try netlink.link(named: first.bridge)?.isUp == true)
+        #expect(old.address == IPv4Address("172.18.0.2") && server.address == IPv4Address("172.18.0.3"),
+                "the IPAM table on disk still holds the address of the container that lived on")
+        let client = try TestContainer(host, name: "client", network: "one", command: ["request", "tcp", "back", "80"])
+        #expect(try client.finish().1.hasPrefix("back to "))
+        #expect(try host.nftTable().contains("masquerade"))
+    }
+}

@@ -32,7 +32,8 @@ public struct Firewall: Sendable {
         }
         try host.perform {
             try Sysctl.write("net/ipv4/ip_forward", "1")
-            for network in networks {
+            // A bridge the kernel does not hold yet (after a reboot) gets it when it is made again.
+            for network in networks where access("/proc/sys/net/ipv4/conf/\(network.bridge)", F_OK) == 0 {
                 try Sysctl.write("net/ipv4/conf/\(network.bridge)/route_localnet", "1")
             }
         }
