@@ -2,42 +2,6 @@ import Foundation
 import Glibc
 import Syscalls
 
-/// What a container asks of a network when it starts.
-public struct AttachRequest: Sendable {
-    public var containerID: String
-    public var containerName: String
-    /// Its hostname (for /etc/hostname and /etc/hosts); the short ID by default, as Docker.
-    public var hostname: String
-    public var aliases: [String] = []
-    public var network: String
-    /// The container's network namespace.
-    public var namespace: NetworkNamespace
-    /// The container's process, if it should be watched: when it is gone, so is the endpoint.
-    public var process: ProcessIdentity?
-    public var ports: [PortMapping] = []
-    /// A particular address (`--ip`).
-    public var address: IPv4Address?
-    /// Where to write hostname, hosts and resolv.conf; nil: do not write them.
-    public var filesDirectory: String?
-
-    public init(containerID: String, containerName: String, hostname: String? = nil, network: String,
-                namespace: NetworkNamespace, process: ProcessIdentity? = nil) {
-        self.containerID = containerID
-        self.containerName = containerName
-        self.hostname = hostname ?? String(containerID.prefix(12))
-        self.network = network
-        self.namespace = namespace
-        self.process = process
-    }
-}
-
-/// What attaching gave the container.
-public struct Attachment: Sendable {
-    public var network: BridgeNetwork
-    public var endpoint: Endpoint
-    public var files: ContainerFiles
-}
-
 extension NetworkStore {
     /// Connects a container to a network:
     ///
@@ -177,25 +141,5 @@ extension NetworkStore {
         }
         let hex = String(hash, radix: 16)
         return String((String(repeating: "0", count: max(0, 16 - hex.count)) + hex).prefix(12))
-    }
-}
-
-/// Whether a host port can be bound: a program listening on it, or bound to it for UDP,
-/// makes publishing it an error instead of a silent takeover.
-enum PortProbe {
-    static func isFree(_ port: PortMapping) -> Bool {
-        let type = port.transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
-        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return true }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.hostPort.bigEndian
-        address.sin_addr.s_addr = (port.hostAddress?.value ?? 0).bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        // EADDRNOTAVAIL (an address the host does not have) is not "in use".
-        return rc == 0 || errno != EADDRINUSE
     }
 }
