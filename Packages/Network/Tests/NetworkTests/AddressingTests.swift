@@ -141,3 +141,25 @@ struct NetworkModeTests {
         #expect(ContainerFiles(hostname: "n", mode: .none, hostResolvConf: "nameserver 10.0.0.1\n").resolvConf == "")
     }
 }
+
+@Suite("Bad input to the store")
+struct StoreInputTests {
+    @Test("a container id that could name another path is refused before anything is written")
+    func badContainerID() throws {
+        try withTemporaryDirectory { root in
+            let store = NetworkStore(root: root + "/networks")
+            let request = AttachRequest(containerID: "../../etc", containerName: "x", network: "bridge", namespace: .current)
+            #expect(throws: NetworkError.invalid("container id \"../../etc\": letters and digits only")) { try store.attach(request) }
+            #expect(!FileManager.default.fileExists(atPath: root + "/networks"))
+        }
+    }
+
+    @Test("a network that does not exist is named in the error")
+    func noSuchNetwork() throws {
+        try withTemporaryDirectory { root in
+            let store = NetworkStore(root: root + "/networks")
+            #expect(throws: NetworkError.noSuchNetwork("nope")) { try store.remove("nope") }
+            #expect("\(NetworkError.noSuchNetwork("nope"))" == "network nope: no such network")
+        }
+    }
+}

@@ -14,7 +14,10 @@ extension NetworkStore {
     ///
     /// If any step fails, what the earlier ones made is taken down again.
     public func attach(_ request: AttachRequest) throws -> Attachment {
-        try locked {
+        guard !request.containerID.isEmpty, request.containerID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw NetworkError.invalid("container id \"\(request.containerID)\": letters and digits only")
+        }
+        return try locked {
             _ = try recoverLocked()
             let network = try network(request.network)
             let file = endpointFile(network.name, request.containerID)

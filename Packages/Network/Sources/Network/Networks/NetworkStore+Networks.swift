@@ -108,8 +108,8 @@ extension NetworkStore {
     /// Removes a network: DNS responder, rules, bridge, state. Refused while containers use it.
     public func remove(_ name: String) throws {
         try locked {
-            _ = try recoverLocked()
             let network = try network(name)
+            _ = try recoverLocked()
             let users = try endpoints(of: name)
             guard users.isEmpty else { throw NetworkError.networkInUse(name, containers: users.map(\.containerName)) }
             try dnsService(for: network).stop()
