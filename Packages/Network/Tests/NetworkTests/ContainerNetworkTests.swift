@@ -117,6 +117,32 @@ struct ContainerNetworkTests {
         #expect(try !host.nftTable().contains("dport 8080"))
     }
 
+    @Test("containers reach published ports through a gateway: a neighbour's, their own, another network's")
+    func throughTheGateway() throws {
+        let host = try TestHost()
+        defer { host.close() }
+        let app = try host.store.create(name: "app")
+        try host.store.create(name: "other")
+        let db = try TestContainer(host, name: "db", network: "app", ports: [try PortMapping(parsing: "3306:3306")],
+                                   command: ["serve", "tcp", "3306", "db"])
+        defer { db.stop() }
+        try db.wait(for: "ready")
+        let gateway = app.gateway.description
+        for (name, network) in [("wp", "app"), ("far", "other")] {
+            let client = try TestContainer(host, name: name, network: network, command: ["request", "tcp", gateway, "3306"])
+            let (status, output) = try client.finish()
+            #expect(status == .exited(0) && output.hasPrefix("db to "), "\(name) on \(network): \(output)")
+        }
+        // The container itself, through the host and back by the same bridge port (hairpin).
+        let itself = try TestContainer(host, name: "self", network: "app", ports: [try PortMapping(parsing: "3307:3307")],
+                                       command: ["serve", "tcp", "3307", "self"])
+        defer { itself.stop() }
+        try itself.wait(for: "ready")
+        let ns = NetworkNamespace.of(pid: itself.process.pid.rawValue)
+        let (status, output) = try ns.perform { try Spawn(helper, arguments: ["request", "tcp", gateway, "3307"]).output(includeErrors: true) }
+        #expect(status == .exited(0) && output.hasPrefix("self to \(gateway)"), "hairpin: \(output)")
+    }
+
     @Test("a port a host program listens on cannot be published")
     func portInUseOnHost() throws {
         let host = try TestHost()

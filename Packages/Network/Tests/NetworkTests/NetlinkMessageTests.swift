@@ -67,6 +67,16 @@ struct NetlinkMessageTests {
             """))
     }
 
+    @Test("ip link set dev (index 4) type bridge_slave hairpin on")
+    func hairpin() {
+        #expect(sent(RouteRequest.setHairpin(index: 4)) == hexBytes("""
+            40 00 00 00 10 00 05 00  a6 f5 0b 6b 00 00 00 00
+            00 00 00 00 04 00 00 00  00 00 00 00 00 00 00 00
+            20 00 12 00 10 00 01 00  62 72 69 64 67 65 5f 73
+            6c 61 76 65 0c 00 05 00  05 00 04 00 01 00 00 00
+            """))
+    }
+
     @Test("a message and its nested attributes parse back to what was built")
     func roundTrip() throws {
         let built = RouteRequest.createVethPair(named: "a", peer: "b", mtu: 1400)

@@ -70,6 +70,10 @@ public struct Firewall: Sendable {
             // From the host's loopback to a published port: the source 127.0.0.1 cannot
             // leave through the bridge as it is; give it the gateway's address.
             postrouting.append("ip saddr 127.0.0.0/8 oifname \(bridge) masquerade \(tag)")
+            // A container reaching a port published on the host (its own, or a neighbour's)
+            // through the gateway: the answer must come back through the host, so the
+            // rewritten connection takes the gateway's address too.
+            postrouting.append("ip saddr \(network.subnet) oifname \(bridge) ct status dnat masquerade \(tag)")
             // Docker's isolation: from one network's bridge to another network's bridge, drop.
             forward.append("iifname \(bridge) oifname != \(bridge) jump isolate \(tag)")
             isolate.append("oifname \(bridge) drop \(tag)")
@@ -82,6 +86,8 @@ public struct Firewall: Sendable {
             lines.append("\t}")
             return lines.joined(separator: "\n")
         }
+        // A published port is open to every network: rewritten traffic passes isolation.
+        forward.insert("ct status dnat accept", at: 0)
         return removal + """
             table ip \(table) {
             \(chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", ["fib daddr type local jump publish"]))

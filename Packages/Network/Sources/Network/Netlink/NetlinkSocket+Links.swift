@@ -50,6 +50,11 @@ extension NetlinkSocket {
         try perform(RouteRequest.setLink(index: try index(of: name), master: master), "set \(name) master \(bridge)")
     }
 
+    /// Lets the bridge port `name` send frames back out of itself (hairpin mode).
+    public func setHairpin(_ name: String, _ on: Bool = true) throws {
+        try perform(RouteRequest.setHairpin(index: try index(of: name), on: on), "set \(name) hairpin \(on ? "on" : "off")")
+    }
+
     /// Moves the link into the network namespace that `namespace` (an open
     /// /proc/PID/ns/net) names. From then on it is invisible here.
     public func move(_ name: String, toNamespace namespace: NetworkNamespace) throws {

@@ -59,6 +59,10 @@ enum LinkAttribute {
     static let infoKind: UInt16 = 1        // IFLA_INFO_KIND: "bridge", "veth", ...
     static let infoData: UInt16 = 2        // IFLA_INFO_DATA (nested, kind-specific)
     static let infoSlaveKind: UInt16 = 4   // IFLA_INFO_SLAVE_KIND: "bridge" on a bridge port
+    static let infoSlaveData: UInt16 = 5   // IFLA_INFO_SLAVE_DATA (nested): the port's settings
+
+    // Inside IFLA_INFO_SLAVE_DATA of a bridge port.
+    static let bridgePortMode: UInt16 = 4  // IFLA_BRPORT_MODE: 1 = hairpin
 
     // Inside IFLA_INFO_DATA of a veth.
     static let vethPeer: UInt16 = 1        // VETH_INFO_PEER: an ifinfomsg and the peer's attributes

@@ -54,6 +54,21 @@ enum RouteRequest {
         return NetlinkMessage(type: RouteNetlink.newLink, flags: 0, header: header.encoded, attributes: attributes)
     }
 
+    /// `ip link set dev INDEX type bridge_slave hairpin on`: a bridge port that may send a
+    /// frame back out of the port it came in on. A container that connects to its own
+    /// published port through the host needs it: the rewritten packet returns to it by the
+    /// same port. (iproute2 names the kind `bridge_slave`; the kernel reads the nested data.)
+    static func setHairpin(index: Int32, on: Bool = true) -> NetlinkMessage {
+        NetlinkMessage(type: RouteNetlink.newLink, flags: 0, header: InterfaceInfoHeader(index: index).encoded, attributes: [
+            NetlinkAttribute(LinkAttribute.linkInfo, nested: [
+                NetlinkAttribute(LinkAttribute.infoKind, bytes: Array("bridge_slave".utf8)),
+                NetlinkAttribute(LinkAttribute.infoSlaveData, nested: [
+                    NetlinkAttribute(LinkAttribute.bridgePortMode, uint8: on ? 1 : 0),
+                ]),
+            ]),
+        ])
+    }
+
     /// `ip link del` of link `index`.
     static func deleteLink(index: Int32) -> NetlinkMessage {
         NetlinkMessage(type: RouteNetlink.deleteLink, flags: 0, header: InterfaceInfoHeader(index: index).encoded, attributes: [])

@@ -65,6 +65,7 @@ extension NetworkStore {
         try outside.createVethPair(named: endpoint.hostInterface, peer: peer, mtu: mtu)
         Failpoint.check("attach-veth")
         try outside.attach(endpoint.hostInterface, toBridge: network.bridge)
+        try outside.setHairpin(endpoint.hostInterface)
         try outside.setUp(endpoint.hostInterface)
         try outside.move(peer, toNamespace: namespace)
 
