@@ -148,13 +148,8 @@ struct ContainerNetworkTests {
         let host = try TestHost()
         defer { host.close() }
         try host.store.create(name: "busy")
-        let listener = try host.namespace.namespace.perform {
-            var spawn = Spawn(helper, arguments: ["serve", "tcp", "9090", "host"])
-            spawn.fileDescriptors[1] = try FileDescriptor.open("/dev/null", .writeOnly)
-            return try spawn.start()
-        }
+        let listener = try startServer(in: host.namespace, ["serve", "tcp", "9090", "host"])
         defer { try? listener.pid.send(.kill); _ = try? listener.wait() }
-        usleep(300_000)
         do {
             _ = try TestContainer(host, name: "c", network: "busy", ports: [try PortMapping(parsing: "9090:80")], command: ["serve", "tcp", "80", "c"])
             Issue.record("a port in use was published")
@@ -169,13 +164,8 @@ struct ContainerNetworkTests {
     func masquerade() throws {
         let host = try TestHost(withOutside: true)
         defer { host.close() }
-        let outsideServer = try host.outside!.namespace.perform {
-            var spawn = Spawn(helper, arguments: ["serve", "tcp", "9000", "outside"])
-            spawn.fileDescriptors[1] = try FileDescriptor.open("/dev/null", .writeOnly)
-            return try spawn.start()
-        }
+        let outsideServer = try startServer(in: host.outside!, ["serve", "tcp", "9000", "outside"])
         defer { try? outsideServer.pid.send(.kill); _ = try? outsideServer.wait() }
-        usleep(300_000)
         // The default network, as `docker run` without --network would use.
         let network = try host.store.defaultNetwork()
         #expect(network.bridge == "dosirak0" && network.subnet == Subnet("172.17.0.0/16"))

@@ -155,3 +155,22 @@ final class TestContainer: @unchecked Sendable {
         try? host.store.detach(containerID: id, network: network)
     }
 }
+
+/// Starts the helper's server in `namespace` and returns once it says "ready".
+func startServer(in namespace: TestNamespace, _ arguments: [String]) throws -> SpawnedProcess {
+    let (read, write) = try FileDescriptor.pipe()
+    defer { try? read.close() }
+    let server = try namespace.namespace.perform {
+        var spawn = Spawn(helper, arguments: arguments)
+        spawn.fileDescriptors[1] = write
+        return try spawn.start()
+    }
+    try write.close()
+    let first = try read.read(upTo: 6)
+    guard String(decoding: first, as: UTF8.self) == "ready\n" else {
+        try? server.pid.send(.kill)
+        _ = try? server.wait()
+        throw NetworkError.invalid("server \(arguments) did not start")
+    }
+    return server
+}
