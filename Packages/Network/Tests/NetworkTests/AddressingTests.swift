@@ -30,13 +30,15 @@ struct AddressingTests {
         ("127.0.0.1:8080:80", "127.0.0.1", 8080, 80, .tcp),
         ("5353:53/udp", nil, 5353, 53, .udp),
         ("0.0.0.0:443:8443/tcp", nil, 443, 8443, .tcp),
+        ("80", nil, 0, 80, .tcp),
+        ("127.0.0.1::53/udp", "127.0.0.1", 0, 53, .udp),
     ] as [(String, String?, UInt16, UInt16, PortMapping.Transport)])
     func ports(text: String, address: String?, host: UInt16, container: UInt16, transport: PortMapping.Transport) throws {
         let port = try PortMapping(parsing: text)
         #expect(port == PortMapping(hostAddress: address.flatMap(IPv4Address.init), hostPort: host, containerPort: container, transport: transport))
     }
 
-    @Test("bad port mappings are one-line errors naming the input", arguments: ["80", "a:80", "1:2:3:4", "8080:80/sctp", "0:80", "x.y:1:2"])
+    @Test("bad port mappings are one-line errors naming the input", arguments: ["a:80", "1:2:3:4", "8080:80/sctp", "0:80", "x.y:1:2", "80:0"])
     func badPorts(text: String) {
         #expect(throws: NetworkError.self) { try PortMapping(parsing: text) }
         do { _ = try PortMapping(parsing: text) } catch { #expect("\(error)".contains(text)) }

@@ -143,6 +143,21 @@ struct ContainerNetworkTests {
         #expect(status == .exited(0) && output.hasPrefix("self to \(gateway)"), "hairpin: \(output)")
     }
 
+    @Test("-p with only a container port gets a free host port, which answers")
+    func anyHostPort() throws {
+        let host = try TestHost()
+        defer { host.close() }
+        try host.store.create(name: "any")
+        let server = try TestContainer(host, name: "s", network: "any", ports: [try PortMapping(parsing: "80")],
+                                       command: ["serve", "tcp", "80", "s"])
+        defer { server.stop() }
+        try server.wait(for: "ready")
+        let port = try #require(server.attachment?.endpoint.ports.first?.hostPort)
+        #expect(port >= 1024)
+        let (status, output) = try host.helperOnHost("request", "tcp", "127.0.0.1", "\(port)")
+        #expect(status == .exited(0) && output.hasPrefix("s to "), "\(output)")
+    }
+
     @Test("a port a host program listens on cannot be published")
     func portInUseOnHost() throws {
         let host = try TestHost()

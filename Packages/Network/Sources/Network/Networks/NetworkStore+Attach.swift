@@ -24,14 +24,15 @@ extension NetworkStore {
             if FileManager.default.fileExists(atPath: file) {
                 throw NetworkError.alreadyAttached(container: request.containerName, network: network.name)
             }
-            try checkPorts(request.ports)
+            let ports = try choosePorts(request.ports)
+            try checkPorts(ports)
             let ipam = allocator(for: network)
             let address = try ipam.allocate(for: request.containerID, preferred: request.address, network: network.name)
             let tag = NetworkStore.interfaceTag(container: request.containerID, network: network.id)
             var endpoint = Endpoint(
                 containerID: request.containerID, containerName: request.containerName, aliases: request.aliases,
                 network: network.name, address: address, mac: MACAddress(derivedFrom: address),
-                hostInterface: "dv" + tag, containerInterface: "eth0", ports: request.ports,
+                hostInterface: "dv" + tag, containerInterface: "eth0", ports: ports,
                 process: request.process, setupBy: ProcessIdentity.current)
             do {
                 try StateFile.write(endpoint, to: file)
@@ -117,6 +118,25 @@ extension NetworkStore {
         }
         try allocator(for: network).release(endpoint.containerID)
         unlink(endpointFile(network.name, endpoint.containerID))
+    }
+
+    /// Gives every `-p CONTAINERPORT` (host port 0) a free host port, as Docker does.
+    func choosePorts(_ ports: [PortMapping]) throws -> [PortMapping] {
+        let published = try allEndpoints().flatMap(\.ports)
+        var chosen: [PortMapping] = []
+        for var port in ports {
+            if port.hostPort == 0 {
+                for _ in 0..<16 {
+                    guard let candidate = try host.perform({ PortProbe.ephemeralPort(port) }) else { break }
+                    port.hostPort = candidate
+                    if !(published + chosen).contains(where: { $0.conflicts(with: port) }) { break }
+                    port.hostPort = 0
+                }
+                if port.hostPort == 0 { throw NetworkError.portInUse(port, "no free host port") }
+            }
+            chosen.append(port)
+        }
+        return chosen
     }
 
     /// Refuses a port another container publishes, or one a program on the host listens on.

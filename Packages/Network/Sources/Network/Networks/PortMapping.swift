@@ -3,6 +3,7 @@
 ///
 ///     try PortMapping(parsing: "127.0.0.1:8080:80/tcp")
 ///     try PortMapping(parsing: "5353:53/udp")
+///     try PortMapping(parsing: "80")          // host port 0: any free one, chosen on attach
 public struct PortMapping: Codable, Hashable, Sendable, CustomStringConvertible {
     public enum Transport: String, Codable, Sendable { case tcp, udp }
 
@@ -36,6 +37,11 @@ public struct PortMapping: Codable, Hashable, Sendable, CustomStringConvertible 
             return value
         }
         switch parts.count {
+        case 1:
+            // `-p 80`: any free host port, chosen when the container is attached.
+            hostAddress = nil
+            hostPort = 0
+            containerPort = try port(parts[0])
         case 2:
             hostAddress = nil
             hostPort = try port(parts[0])
@@ -47,7 +53,7 @@ public struct PortMapping: Codable, Hashable, Sendable, CustomStringConvertible 
                 guard let address = IPv4Address(parts[0]) else { throw NetworkError.invalid("publish \(text): bad address \(parts[0])") }
                 hostAddress = address
             }
-            hostPort = try port(parts[1])
+            hostPort = parts[1].isEmpty ? 0 : try port(parts[1])
             containerPort = try port(parts[2])
         default:
             throw bad
@@ -56,7 +62,7 @@ public struct PortMapping: Codable, Hashable, Sendable, CustomStringConvertible 
 
     /// Whether the two would claim the same host port.
     public func conflicts(with other: PortMapping) -> Bool {
-        transport == other.transport && hostPort == other.hostPort &&
+        hostPort != 0 && transport == other.transport && hostPort == other.hostPort &&
             (hostAddress == nil || other.hostAddress == nil || hostAddress == other.hostAddress)
     }
 
