@@ -7,7 +7,7 @@
 // is never touched, and when the demo ends, the namespace and all in it are gone.
 //
 //   network-demo                                the tour
-//   network-demo bench                          throughput through a published port (make bench)
+//   network-demo bench [--no-docker]            throughput through a published port (make bench)
 //   network-demo container DIR NAME -- CMD...   (internal) a container's first process
 //   network-demo dns --records FILE --listen IP ...   a network's DNS responder
 import Foundation
@@ -199,7 +199,7 @@ do {
         let command = Array(arguments[4...])
         try CurrentProcess.exec(command[0], arguments: command, environment: ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"])
     case "bench":
-        try Bench.run()
+        try Bench.run(docker: !arguments.contains("--no-docker"))
     case "dns":
         try DNSResponder.run(try DNSResponder.Configuration(arguments: Array(arguments.dropFirst())))
     default:
