@@ -30,7 +30,9 @@ enum Bench {
                                             store: store, state: state, command: server)
         defer { container.stop(store); try? store.remove("bench") }
         _ = try container.read(until: "ready")
-        var hostServer = Spawn(busybox, arguments: ["httpd", "-f", "-p", "127.0.0.1:9090", "-h", www])
+        // The same program with the same environment as in the container, so that only the path differs.
+        var hostServer = Spawn(busybox, arguments: ["httpd", "-f", "-p", "127.0.0.1:9090", "-h", www],
+                               environment: ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"])
         hostServer.parentDeathSignal = .kill
         let host = try hostServer.start()
         defer { try? host.pid.send(.kill); _ = try? host.wait() }
