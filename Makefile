@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces Cgroups
+PACKAGES := Syscalls Namespaces Cgroups Network
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-05 bench bench-05 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -50,7 +50,7 @@ check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
 ## run: the newest stage's demo
-run: demo-03
+run: demo-05
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup
@@ -61,6 +61,15 @@ demo-02: setup
 
 demo-03: setup
 	@cd Packages/Cgroups && $(SWIFT) build -q --product cgroups-demo && .build/debug/cgroups-demo
+
+demo-05: setup
+	@cd Packages/Network && $(SWIFT) build -q --product network-demo && .build/debug/network-demo
+
+## bench: speed figures, side by side with the reference tools when they are installed
+bench: bench-05
+
+bench-05: setup
+	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
 
 clean:
 	rm -rf .build Packages/*/.build

@@ -1,0 +1,46 @@
+import Syscalls
+
+/// Kernel settings under /proc/sys. The files under /proc/sys/net belong to the network
+/// namespace of the thread that opens them, so `Firewall` writes them from a thread in
+/// the host's namespace.
+enum Sysctl {
+    /// Writes `value` to /proc/sys/`key` (`net/ipv4/ip_forward`).
+    static func write(_ key: String, _ value: String) throws {
+        let path = "/proc/sys/" + key
+        do {
+            let fd = try FileDescriptor.open(path, .writeOnly)
+            try fd.closeAfter { try fd.writeAll(value + "\n") }
+        } catch let error as Errno {
+            throw NetworkError.system("write \(path)", error)
+        }
+    }
+
+    static func read(_ key: String) throws -> String {
+        let path = "/proc/sys/" + key
+        do {
+            let fd = try FileDescriptor.open(path)
+            return try fd.closeAfter { String(decoding: try fd.readAll(), as: UTF8.self) }
+                .trimmed()
+        } catch let error as Errno {
+            throw NetworkError.system("read \(path)", error)
+        }
+    }
+}
+
+extension String {
+    /// Without leading and trailing `characters`.
+    func trimmingCharacters(in characters: Set<Character>) -> String {
+        var s = Substring(self)
+        while let c = s.first, characters.contains(c) { s.removeFirst() }
+        while let c = s.last, characters.contains(c) { s.removeLast() }
+        return String(s)
+    }
+
+    /// Without leading and trailing spaces, tabs and newlines.
+    func trimmed() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" || c == "\n" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" || c == "\n" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Glibc
+
+/// A process, named so that a reused PID is never mistaken for it: its PID and the time it
+/// started (field 22 of /proc/PID/stat, in clock ticks since boot).
+///
+/// State on disk records who is setting up an endpoint and which process owns it; after a
+/// crash, the next command asks `isAlive` to tell leftovers from live containers.
+public struct ProcessIdentity: Codable, Hashable, Sendable {
+    public let pid: pid_t
+    public let startTime: UInt64
+
+    public init(pid: pid_t, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    /// The identity of the running process `pid`, or nil if there is none.
+    public static func of(_ pid: pid_t) -> ProcessIdentity? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may contain spaces) start at field 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+        // A zombie has ended: it is only waiting to be reaped.
+        if fields[0] == "Z" { return nil }
+        return ProcessIdentity(pid: pid, startTime: start)
+    }
+
+    /// This process.
+    public static var current: ProcessIdentity { of(getpid())! }
+
+    /// Whether this very process still runs.
+    public var isAlive: Bool { ProcessIdentity.of(pid) == self }
+}
