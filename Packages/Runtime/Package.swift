@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "dosirak-runtime", targets: ["dosirak-runtime"]),
+        .executable(name: "runtime-demo", targets: ["runtime-demo"]),
     ],
     dependencies: [
         .package(path: "../Syscalls"),
@@ -22,9 +23,10 @@ let package = Package(
             .product(name: "Cgroups", package: "Cgroups"),
         ]),
         .executableTarget(name: "dosirak-runtime", dependencies: ["Runtime"]),
+        .executableTarget(name: "runtime-demo", dependencies: ["Runtime"]),
         // Scenarios that need a single-threaded process of their own (installing a seccomp
         // filter, dropping capabilities) run in this helper, spawned by the tests.
         .executableTarget(name: "runtime-test-helper", dependencies: ["Runtime"], path: "Tests/Helper"),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "dosirak-runtime", "runtime-test-helper"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "dosirak-runtime", "runtime-demo", "runtime-test-helper"]),
     ]
 )

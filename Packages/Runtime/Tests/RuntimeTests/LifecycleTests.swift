@@ -49,7 +49,7 @@ struct LifecycleTests {
         let pid = try sandbox.state("c1-\(sandbox.tag)").pid
         #expect(try sandbox.runtimeCommand("delete", "c1-\(sandbox.tag)").status == .exited(1))
         #expect(try sandbox.runtimeCommand("delete", "--force", "c1-\(sandbox.tag)").status == .exited(0))
-        #expect(!ProcessID(rawValue: pid).exists || ProcessIdentity.of(pid) == nil || !(ProcessIdentity.of(pid)?.isRunning ?? false))
+        #expect(!ProcessID(rawValue: pid).exists || ProcessIdentity.of(pid) == nil || !(ProcessIdentity.of(pid)?.isAlive ?? false))
         #expect(try CgroupLayout.current().cgroup("dosirak/c1-\(sandbox.tag)").exists == false)
         // Deleting what does not exist: an error, except with --force.
         #expect(try sandbox.runtimeCommand("delete", "c1-\(sandbox.tag)").status == .exited(1))
@@ -82,11 +82,11 @@ struct LifecycleTests {
         #expect(try sandbox.runtimeCommand("kill", "--all", "a-\(sandbox.tag)", "KILL").status == .exited(0))
         // The detached exec'd process was adopted by this process (a subreaper, like a shim);
         // the container's init dies only once that one has been reaped.
-        for _ in 0..<500 where pids.contains(where: { ProcessIdentity.of($0)?.isRunning == true }) {
+        for _ in 0..<500 where pids.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) {
             sandbox.reapAdopted()
             usleep(10_000)
         }
-        let alive = pids.filter { ProcessIdentity.of($0)?.isRunning == true }
+        let alive = pids.filter { ProcessIdentity.of($0)?.isAlive == true }
         #expect(alive.isEmpty, "\(alive.map { (try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "" })")
     }
 

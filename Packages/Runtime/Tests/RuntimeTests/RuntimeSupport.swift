@@ -117,7 +117,7 @@ final class Sandbox {
             remember(id)
             _ = try? runtimeCommand("kill", "--all", id, "KILL")
         }
-        for _ in 0..<500 where adopted.contains(where: { ProcessIdentity.of($0)?.isRunning == true }) {
+        for _ in 0..<500 where adopted.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) {
             reapAdopted()
             usleep(10_000)
         }

@@ -142,22 +142,8 @@ struct NodeTests {
     }
 }
 
-@Suite("Locks, limits and passing descriptors")
+@Suite("Limits and passing descriptors")
 struct LockTests {
-    @Test("an exclusive flock keeps a second open file description out until released")
-    func exclusiveLock() throws {
-        try withTemporaryDirectory { dir in
-            let first = try FileDescriptor.open(dir + "/lock", .readWrite, options: [.create])
-            let second = try FileDescriptor.open(dir + "/lock", .readWrite)
-            defer { try? first.close(); try? second.close() }
-            try first.lock()
-            #expect(try !second.tryLock())
-            #expect(try !second.tryLock(exclusive: false))
-            try first.unlock()
-            #expect(try second.tryLock())
-        }
-    }
-
     @Test("a resource limit set by the process is what getrlimit reports")
     func resourceLimit() throws {
         let nofile = ResourceLimit.resources["RLIMIT_NOFILE"]!

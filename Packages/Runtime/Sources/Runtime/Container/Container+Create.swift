@@ -51,14 +51,14 @@ extension Container {
         do {
             try FileSystem.makeDirectory(store.directory(id), permissions: 0o711)
         } catch Errno.fileExists {
-            try? storeLock.close()
+            storeLock.release()
             throw RuntimeError.exists(id)
         }
         var undo: [() -> Void] = [{ try? store.remove(id) }]
-        defer { try? storeLock.close() }
+        defer { storeLock.release() }
         do {
             let lock = try store.lock(id)
-            defer { try? lock.close() }
+            defer { lock.release() }
             let attached = try build(id: id, bundle: bundle, spec: spec, options: options, store: store, undo: &undo)
             return attached
         } catch {

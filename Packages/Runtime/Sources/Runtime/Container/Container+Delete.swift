@@ -7,19 +7,19 @@ extension Container {
     /// running container is refused unless `force`, which kills it first.
     public func delete(force: Bool = false) throws {
         let lock = try store.lock(id)
-        defer { try? lock.close() }
+        defer { lock.release() }
         let record = try store.load(id)
         let container = Container(store: store, record: record)
         let status = container.status
         if status != .stopped {
             guard force else { throw RuntimeError.state(id: id, status: status, operation: "delete") }
             if let process = record.process, let handle = try? ProcessDescriptor.open(ProcessID(rawValue: process.pid)),
-               process.isRunning {
+               process.isAlive {
                 try? handle.send(.kill)
                 try? handle.close()
             }
             if status == .paused { try? container.cgroup.thaw() }
-            for _ in 0..<500 where record.process?.isRunning == true { usleep(10_000) }
+            for _ in 0..<500 where record.process?.isAlive == true { usleep(10_000) }
         }
         try container.cgroup.remove()
         var final = container.state

@@ -33,7 +33,7 @@ extension Container {
     public func exec(_ options: ExecOptions) throws -> Executed {
         let status = status
         try require(.exec, status)
-        guard let initProcess = record.process, initProcess.isRunning else {
+        guard let initProcess = record.process, initProcess.isAlive else {
             throw RuntimeError.state(id: id, status: .stopped, operation: "exec")
         }
         guard let args = options.process.args, !args.isEmpty else { throw RuntimeError.failed("exec \(id): no command") }

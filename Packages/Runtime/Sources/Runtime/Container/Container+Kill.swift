@@ -13,7 +13,7 @@ extension Container {
             do {
                 let handle = try ProcessDescriptor.open(ProcessID(rawValue: process.pid))
                 defer { try? handle.close() }
-                guard process.isRunning else { throw RuntimeError.state(id: id, status: .stopped, operation: "kill") }
+                guard process.isAlive else { throw RuntimeError.state(id: id, status: .stopped, operation: "kill") }
                 try handle.send(signal)
             } catch let errno as Errno {
                 throw RuntimeError.failed("kill \(id): \(errno)")

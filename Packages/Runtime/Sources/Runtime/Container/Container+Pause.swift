@@ -4,7 +4,7 @@ extension Container {
     /// `pause`: freezes every process in the container's cgroup.
     public mutating func pause() throws {
         let lock = try store.lock(id)
-        defer { try? lock.close() }
+        defer { lock.release() }
         record = try store.load(id)
         try require(.pause, status)
         try cgroup.freeze()
@@ -15,7 +15,7 @@ extension Container {
     /// `resume`: thaws a paused container.
     public mutating func resume() throws {
         let lock = try store.lock(id)
-        defer { try? lock.close() }
+        defer { lock.release() }
         record = try store.load(id)
         try require(.resume, status)
         try cgroup.thaw()
@@ -26,7 +26,7 @@ extension Container {
     /// `update`: new limits for a live container's cgroup.
     public mutating func update(_ resources: Resources) throws {
         let lock = try store.lock(id)
-        defer { try? lock.close() }
+        defer { lock.release() }
         record = try store.load(id)
         try require(.update, status)
         try resources.validate(onlineCPUs: Resources.onlineCPUs())

@@ -7,7 +7,7 @@ extension Container {
     /// for writing; opening it for reading releases it, and the byte it writes says so.
     public mutating func start() throws {
         let lock = try store.lock(id)
-        defer { try? lock.close() }
+        defer { lock.release() }
         record = try store.load(id)
         try require(.start, status)
 
@@ -25,7 +25,7 @@ extension Container {
                 started = true
                 break
             }
-            guard record.process?.isRunning == true else { break }
+            guard record.process?.isAlive == true else { break }
         }
         guard started else { throw RuntimeError.failed("start \(id): init exited before it could run the command") }
         unlink(startFIFO)

@@ -33,9 +33,9 @@ public struct Container: Sendable {
     /// stopped, whatever the record says, even if a command was killed half-way.
     public var status: Status {
         if record.status == .creating && record.process == nil {
-            return record.creator?.isRunning == true ? .creating : .stopped
+            return record.creator?.isAlive == true ? .creating : .stopped
         }
-        guard record.status != .stopped, let process = record.process, process.isRunning else { return .stopped }
+        guard record.status != .stopped, let process = record.process, process.isAlive else { return .stopped }
         if record.status == .created || record.status == .creating {
             // Init still waits on the FIFO until `start` removes it.
             return access(startFIFO, F_OK) == 0 ? .created : .running

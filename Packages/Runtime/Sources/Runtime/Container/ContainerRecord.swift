@@ -1,3 +1,4 @@
+import Syscalls
 import Foundation
 
 /// What the runtime remembers about a container between commands, in

@@ -40,12 +40,10 @@ public struct ContainerStore: Sendable {
 
     /// Takes the lock of container `id` (held until the descriptor is closed, or the
     /// process dies). `create` takes the store's own lock to claim the id.
-    func lock(_ id: String? = nil) throws -> FileDescriptor {
+    func lock(_ id: String? = nil) throws -> FileLock {
         let path = id.map { directory($0) + "/lock" } ?? root + "/.lock"
         do {
-            let fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)
-            try fd.lock()
-            return fd
+            return try FileLock.acquire(path)
         } catch Errno.noSuchFileOrDirectory where id != nil {
             throw RuntimeError.notFound(id!)
         } catch let errno as Errno {

@@ -34,7 +34,10 @@ enum ExecReply: Codable {
 /// namespace of the container, gives up privileges as the container's init did, and then
 /// forks the process, which is born inside the PID namespace (and, because the helper was
 /// put in the container's cgroup before it ran, inside the cgroup too).
-enum ExecInit {
+public enum ExecInit {
+    /// The entry point of `exec-init`.
+    public static func main() -> Never { run() }
+
     static func run() -> Never {
         let socket = ContainerInit.inheritedCloseOnExec(FileDescriptor(rawValue: 3))
         func reply(_ message: ExecReply) {
