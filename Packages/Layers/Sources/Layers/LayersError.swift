@@ -9,7 +9,7 @@ public enum LayersError: Error, Equatable, CustomStringConvertible {
     case blobNotFound(Digest)
     case file(String, String, Errno)
     case archive(String)
-    case unsafePath(String, String)
+    case entry(String, String)
     case invalidReference(String, String)
     case imageNotFound(String)
     case imageInUse(String, [String])
@@ -29,7 +29,7 @@ public enum LayersError: Error, Equatable, CustomStringConvertible {
         case .blobNotFound(let digest): "blob \(digest): not in the store"
         case .file(let call, let path, let errno): "\(call) \(path): \(errno)"
         case .archive(let message): "archive: \(message)"
-        case .unsafePath(let path, let reason): "archive entry \(quoted(path)): \(reason)"
+        case .entry(let path, let reason): "archive entry \(quoted(path)): \(reason)"
         case .invalidReference(let text, let reason): "invalid reference \(quoted(text)): \(reason)"
         case .imageNotFound(let name): "image \(name): not found"
         case .imageInUse(let name, let holders):
