@@ -16,6 +16,8 @@ final class LayerUnpacker: @unchecked Sendable {
         let diffID: Digest
         let entries: Int
         let bytes: Int64
+        /// Length of the uncompressed tar stream.
+        let tarSize: Int64
     }
 
     private let filter: FilterProcess?
@@ -26,9 +28,10 @@ final class LayerUnpacker: @unchecked Sendable {
     private var outcome: Swift.Result<Result, any Error>?
     private var inputClosed = false
 
-    init(compression: Compression, into directory: String, whiteouts: Extractor.Whiteouts = .overlay) throws {
+    init(compression: Compression, into directory: String, whiteouts: Extractor.Whiteouts = .overlay,
+         preserveOwners: Bool = geteuid() == 0) throws {
         signal(SIGPIPE, SIG_IGN)  // a failed extraction closes the pipe: see EPIPE, don't die
-        let extractor = try Extractor(into: directory, whiteouts: whiteouts)
+        let extractor = try Extractor(into: directory, whiteouts: whiteouts, preserveOwners: preserveOwners)
         let source: FileDescriptor
         if compression == .none {
             let (read, write) = try FileDescriptor.pipe()
@@ -50,7 +53,8 @@ final class LayerUnpacker: @unchecked Sendable {
                 let reader = TarReader(digesting)
                 try extractor.extract(reader)
                 let diffID = try digesting.finish()
-                return Result(diffID: diffID, entries: extractor.entryCount, bytes: extractor.byteCount)
+                return Result(diffID: diffID, entries: extractor.entryCount, bytes: extractor.byteCount,
+                              tarSize: Int64(digesting.hash.count))
             }
             // On failure the writer must not block: closing our pipe (or killing the tool,
             // whose stdin then closes) makes its next write fail with EPIPE.
@@ -127,8 +131,8 @@ final class LayerUnpacker: @unchecked Sendable {
 
     /// Unpacks a whole layer from an open file (a blob in the store, a file on disk).
     static func unpack(file: FileDescriptor, name: String, compression: Compression, into directory: String,
-                       whiteouts: Extractor.Whiteouts = .overlay) throws -> Result {
-        let unpacker = try LayerUnpacker(compression: compression, into: directory, whiteouts: whiteouts)
+                       whiteouts: Extractor.Whiteouts = .overlay, preserveOwners: Bool = geteuid() == 0) throws -> Result {
+        let unpacker = try LayerUnpacker(compression: compression, into: directory, whiteouts: whiteouts, preserveOwners: preserveOwners)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         do {
