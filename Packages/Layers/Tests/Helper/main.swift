@@ -1,14 +1,26 @@
-// layers-test-helper: benchmarks for `make bench`, and scenarios that need a process of their own.
+// layers-test-helper: benchmarks for `make bench`, and scenarios that need a process of
+// their own (a pull the tests kill halfway).
+//
+//   layers-test-helper sha256 FILE              digest and seconds, with the Swift SHA-256
+//   layers-test-helper pull ROOT REFERENCE      pull into the store at ROOT, plain progress
+//   layers-test-helper push ROOT REFERENCE [busybox]   push (building busybox:latest as REFERENCE first)
+//   layers-test-helper unpack DIR LAYER...      unpack layer files, each into DIR/N, in parallel
 import Foundation
 import Glibc
 import Layers
+import Syscalls
 
-let arguments = CommandLine.arguments.dropFirst()
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("layers-test-helper: \(message)\n".utf8))
+    exit(1)
+}
+
 switch arguments.first {
-case "sha256":
-    // sha256 FILE: hash a file with the Swift SHA-256, print the digest and the throughput.
-    let path = arguments.dropFirst().first!
-    let fd = open(path, O_RDONLY)
+case "sha256" where arguments.count == 2:
+    let fd = open(arguments[1], O_RDONLY)
+    guard fd >= 0 else { fail("open \(arguments[1]): \(Errno.current)") }
     var hash = SHA256()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
     let start = Date()
@@ -17,9 +29,37 @@ case "sha256":
         if n <= 0 { break }
         hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
     }
-    let seconds = Date().timeIntervalSince(start)
-    print("\(hash.finalize().hex) \(String(format: "%.3f", seconds))")
+    print("\(hash.finalize().hex) \(String(format: "%.3f", Date().timeIntervalSince(start)))")
+case "pull" where arguments.count >= 3:
+    do {
+        let store = try ImageStore(root: arguments[1])
+        let client = RegistryClient(store: store, progress: PullProgress(terminal: false))
+        let platform = arguments.count > 3 ? try Platform(parsing: arguments[3]) : .linuxAMD64
+        let start = Date()
+        let image = try await client.pull(arguments[2], platform: platform)
+        print("pulled \(image.id) in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+    } catch {
+        fail("\(error)")
+    }
+case "push" where arguments.count >= 3:
+    do {
+        let store = try ImageStore(root: arguments[1])
+        if arguments.count > 3 && arguments[3] == "busybox" { try store.buildBusybox(as: arguments[2]) }
+        let client = RegistryClient(store: store, progress: PullProgress(terminal: false))
+        let start = Date()
+        let digest = try await client.push(arguments[2])
+        print("pushed \(digest) in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+    } catch {
+        fail("\(error)")
+    }
+case "unpack" where arguments.count >= 3:
+    do {
+        let start = Date()
+        try ImageStore.unpackLayers(arguments.dropFirst(2).map { $0 }, into: arguments[1])
+        print(String(format: "%.3f", Date().timeIntervalSince(start)))
+    } catch {
+        fail("\(error)")
+    }
 default:
-    FileHandle.standardError.write(Data("usage: layers-test-helper sha256 FILE\n".utf8))
-    exit(2)
+    fail("usage: sha256 FILE | pull ROOT REFERENCE [PLATFORM] | unpack DIR LAYER...")
 }

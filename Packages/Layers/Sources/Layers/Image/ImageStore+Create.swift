@@ -33,3 +33,25 @@ extension ImageStore {
         return try contentLock.withLock(.shared) { try add(manifest: manifest, references: references) }
     }
 }
+
+extension ImageStore {
+    /// Unpacks layer files (plain, gzip or zstd) into `directory/0`, `directory/1`, ... all at
+    /// once, as a pull does (for `make bench`, to compare with `tar -xzf`).
+    public static func unpackLayers(_ layers: [String], into directory: String) throws {
+        let errors = ErrorBox()
+        DispatchQueue.concurrentPerform(iterations: layers.count) { index in
+            do {
+                let target = directory + "/\(index)"
+                try check("mkdir", target) { mkdir(target, 0o755) }
+                let fd = try FileDescriptor.open(layers[index])
+                defer { try? fd.close() }
+                let compression = Compression(magic: try fd.read(upTo: 4))
+                guard lseek(fd.rawValue, 0, SEEK_SET) == 0 else { throw LayersError.file("lseek", layers[index], Errno.current) }
+                _ = try LayerUnpacker.unpack(file: fd, name: layers[index], compression: compression, into: target)
+            } catch {
+                errors.record(error)
+            }
+        }
+        if let error = errors.first { throw error }
+    }
+}

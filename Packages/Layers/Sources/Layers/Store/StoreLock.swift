@@ -26,4 +26,20 @@ struct StoreLock {
         do { try fd.lock(kind) } catch let error as Errno { throw LayersError.file("flock", path, error) }
         return try body()
     }
+
+    /// Takes the lock and returns the descriptor that holds it; closing it releases the lock.
+    /// (For work that spans `await`s, where a closure cannot hold it.)
+    func acquire(_ kind: FileDescriptor.LockKind) throws -> FileDescriptor {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)
+        } catch let error as Errno {
+            throw LayersError.file("open", path, error)
+        }
+        do { try fd.lock(kind) } catch let error as Errno {
+            try? fd.close()
+            throw LayersError.file("flock", path, error)
+        }
+        return fd
+    }
 }
