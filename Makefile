@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces
+PACKAGES := Syscalls Namespaces Layers
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps
+DEBIAN_PACKAGES := busybox-static iproute2 procps docker-registry apache2-utils python3-cryptography gzip zstd pigz
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-04 bench clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -58,6 +58,9 @@ demo-01: setup
 
 demo-02: setup
 	@cd Packages/Namespaces && $(SWIFT) build -q --product namespaces-demo && .build/debug/namespaces-demo
+
+demo-04: setup
+	@cd Packages/Layers && $(SWIFT) build -q --product layers-demo && .build/debug/layers-demo
 
 clean:
 	rm -rf .build Packages/*/.build

@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(path: "Packages/Syscalls"),
         .package(path: "Packages/Namespaces"),
+        .package(path: "Packages/Layers"),
     ],
     targets: [
         .testTarget(
@@ -15,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Syscalls", package: "Syscalls"),
                 .product(name: "Namespaces", package: "Namespaces"),
+                .product(name: "Layers", package: "Layers"),
             ],
             path: "Tests/DosirakTests"),
     ]

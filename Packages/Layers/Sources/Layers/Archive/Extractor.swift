@@ -250,30 +250,29 @@ public final class Extractor: @unchecked Sendable {  // used by one thread at a 
     // MARK: - Entries
 
     private func whiteout(name: String, in components: [String], entry: TarEntry) throws {
-        let parent = try openParent(components, entryPath: entry.path)
         if name == ".wh..wh..opq" {
-            // The directory hides everything below it in lower layers.
+            // An opaque directory: it hides everything below it in lower layers.
+            let directory = try openParent(components, entryPath: entry.path)
             do {
-                try FileSystem.setExtendedAttribute("trusted.overlay.opaque", to: Array("y".utf8), of: "/proc/self/fd/\(parent.rawValue)/.")
+                try FileSystem.setExtendedAttribute("trusted.overlay.opaque", to: Array("y".utf8),
+                                                    of: "/proc/self/fd/\(directory.rawValue)/.")
             } catch let error as Errno {
                 throw fail("setxattr trusted.overlay.opaque", entry, error)
             }
             return
         }
+        // `.wh.NAME` hides NAME: overlayfs's sign for that is a 0/0 character device.
         let hidden = String(name.dropFirst(4))
         guard !hidden.isEmpty, hidden != ".", hidden != ".." else { throw LayersError.entry(entry.path, "whiteout of nothing") }
-        if let cached = cachedParent?.key {
-            let full = (components + [hidden]).joined(separator: "/")
-            if cached == full || cached.hasPrefix(full + "/") { dropCache() }
-        }
-        let parentAgain = try openParent(components, entryPath: entry.path)
-        try removeExisting(hidden, in: parentAgain, entry: entry)
+        let full = (components + [hidden]).joined(separator: "/")
+        if let cached = cachedParent?.key, cached == full || cached.hasPrefix(full + "/") { dropCache() }
+        let parent = try openParent(components, entryPath: entry.path)
+        try removeExisting(hidden, in: parent, entry: entry)
         do {
-            try FileSystem.makeNode(hidden, type: S_IFCHR, permissions: 0, major: 0, minor: 0, in: parentAgain)
+            try FileSystem.makeNode(hidden, type: S_IFCHR, permissions: 0, major: 0, minor: 0, in: parent)
         } catch let error as Errno {
             throw fail("mknod whiteout", entry, error)
         }
-        _ = parent
     }
 
     /// Removes what is at `name` so that an entry can take its place (a file or an empty

@@ -192,6 +192,10 @@ extension RegistryClient {
             authorize(&request, registry: reference.registry, scope: scope)
             let outcome = await BlobDownload.run(request, resumeFrom: offset, responder: challengeResponder, consume: consume)
             if let error = outcome.consumerError { throw error }
+            if let response = HTTPURLResponse(url: request.url!, statusCode: outcome.status, httpVersion: nil,
+                                              headerFields: outcome.headers.reduce(into: [String: String]()) { $0["\($1.key)"] = "\($1.value)" }) {
+                record(request, response)
+            }
             if outcome.status == 401 && !reauthenticated {
                 reauthenticated = true
                 let response = HTTPURLResponse(url: request.url!, statusCode: 401, httpVersion: nil,

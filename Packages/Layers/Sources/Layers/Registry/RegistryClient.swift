@@ -28,6 +28,9 @@ public final class RegistryClient: @unchecked Sendable {
     /// How often a dropped download is resumed before the pull gives up.
     public var retries = 5
     public let progress: PullProgress
+    /// Called with one line per HTTP exchange (`GET /v2/team/app/manifests/1.0 -> 200`), for
+    /// the demo and for debugging.
+    public var trace: (@Sendable (String) -> Void)?
 
     private var session: URLSession!
     let lock = NSLock()
@@ -122,7 +125,30 @@ public final class RegistryClient: @unchecked Sendable {
             throw LayersError.registry("\(request.httpMethod ?? "GET") \(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
         }
         guard let http = response as? HTTPURLResponse else { throw LayersError.registry("not an HTTP response from \(request.url?.absoluteString ?? "")") }
+        record(request, http)
         return (data, http)
+    }
+
+    /// Passes one exchange to `trace`: method, path and query, status, and the headers that
+    /// tell the story (authentication, media types, digests, upload locations).
+    func record(_ request: URLRequest, _ response: HTTPURLResponse) {
+        guard let trace, let url = request.url else { return }
+        // The path as sent (with its trailing slash), and an upload's opaque state elided.
+        var target = url.absoluteString
+        if let host = url.host, let range = target.range(of: host) { target = String(target[range.upperBound...].drop { $0 != "/" }) }
+        if let state = target.range(of: "_state=[^&]*", options: .regularExpression) { target.replaceSubrange(state, with: "_state=...") }
+        var line = "\(request.httpMethod ?? "GET") \(target) -> \(response.statusCode)"
+        var notes: [String] = []
+        if request.value(forHTTPHeaderField: "Authorization") != nil {
+            notes.append("Authorization: " + (request.value(forHTTPHeaderField: "Authorization")!.split(separator: " ").first.map(String.init) ?? "") + " ...")
+        }
+        for header in ["WWW-Authenticate", "Content-Type", "Docker-Content-Digest", "Location", "Content-Range"] {
+            if let value = response.value(forHTTPHeaderField: header), !value.hasPrefix("application/json") {
+                notes.append("\(header): \(header == "Location" ? String(value.prefix(60)) + "..." : value)")
+            }
+        }
+        if !notes.isEmpty { line += "\n      " + notes.joined(separator: "\n      ") }
+        trace(line)
     }
 
     /// Adds `Authorization` if a token or basic credentials are known for the registry.
