@@ -62,5 +62,9 @@ demo-02: setup
 demo-04: setup
 	@cd Packages/Layers && $(SWIFT) build -q --product layers-demo && .build/debug/layers-demo
 
+## bench: speed against the reference tools, as ratios from the same run (release builds)
+bench: setup
+	@Packages/Layers/Tests/Bench/bench.sh
+
 clean:
 	rm -rf .build Packages/*/.build

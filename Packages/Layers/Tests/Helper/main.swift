@@ -4,6 +4,7 @@
 //   layers-test-helper sha256 FILE              digest and seconds, with the Swift SHA-256
 //   layers-test-helper pull ROOT REFERENCE      pull into the store at ROOT, plain progress
 //   layers-test-helper push ROOT REFERENCE [busybox]   push (building busybox:latest as REFERENCE first)
+//   layers-test-helper image ROOT NAME LAYER...       an image from layer tarballs, bottom first
 //   layers-test-helper unpack DIR LAYER...      unpack layer files, each into DIR/N, in parallel
 import Foundation
 import Glibc
@@ -22,7 +23,8 @@ case "sha256" where arguments.count == 2:
     let fd = open(arguments[1], O_RDONLY)
     guard fd >= 0 else { fail("open \(arguments[1]): \(Errno.current)") }
     var hash = SHA256()
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    // 64 KiB at a time: read into the cache and hashed while still there.
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
     let start = Date()
     while true {
         let n = read(fd, buffer.baseAddress, buffer.count)
@@ -30,6 +32,20 @@ case "sha256" where arguments.count == 2:
         hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
     }
     print("\(hash.finalize().hex) \(String(format: "%.3f", Date().timeIntervalSince(start)))")
+case "sha256-memory" where arguments.count == 2:
+    // sha256-memory MB: the best of five runs over MB megabytes in memory (no I/O at all).
+    let count = (Int(arguments[1]) ?? 256) << 20
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+    for index in 0..<count { buffer[index] = UInt8(truncatingIfNeeded: index &* 2654435761 >> 13) }
+    var best = Double.infinity
+    for _ in 0..<5 {
+        let start = Date()
+        var hash = SHA256()
+        hash.update(UnsafeRawBufferPointer(buffer))
+        _ = hash.finalize()
+        best = min(best, Date().timeIntervalSince(start))
+    }
+    print(String(format: "%.0f MB/s", Double(count) / best / 1e6))
 case "pull" where arguments.count >= 3:
     do {
         let store = try ImageStore(root: arguments[1])
@@ -52,6 +68,14 @@ case "push" where arguments.count >= 3:
     } catch {
         fail("\(error)")
     }
+case "image" where arguments.count >= 4:
+    do {
+        let store = try ImageStore(root: arguments[1])
+        let image = try store.importLayers(Array(arguments.dropFirst(3)), as: arguments[2])
+        print("\(arguments[2]) \(image.id) \(image.manifest.layers.count) layers")
+    } catch {
+        fail("\(error)")
+    }
 case "unpack" where arguments.count >= 3:
     do {
         let start = Date()
@@ -61,5 +85,5 @@ case "unpack" where arguments.count >= 3:
         fail("\(error)")
     }
 default:
-    fail("usage: sha256 FILE | pull ROOT REFERENCE [PLATFORM] | unpack DIR LAYER...")
+    fail("usage: sha256 FILE | pull ROOT REFERENCE [PLATFORM] | push ROOT REFERENCE [busybox] | image ROOT NAME LAYER... | unpack DIR LAYER...")
 }

@@ -193,3 +193,23 @@ struct ImageStoreTests {
         }
     }
 }
+
+@Suite("Image store, several layers", .enabled(if: isRoot, "needs root (owners)"))
+struct ImportLayersTests {
+    @Test("layer tarballs become one image, unpacked in parallel, chained bottom first")
+    func importLayers() throws {
+        try withStore { store, directory in
+            for (index, name) in ["bottom", "top"].enumerated() {
+                try FileManager.default.createDirectory(atPath: directory + "/\(name)/etc", withIntermediateDirectories: true)
+                try write("\(name)\n", to: directory + "/\(name)/etc/\(name)")
+                try run("/usr/bin/tar", "-czf", directory + "/\(index).tar.gz", "-C", directory + "/\(name)", ".")
+            }
+            let image = try store.importLayers([directory + "/0.tar.gz", directory + "/1.tar.gz"], as: "two:1")
+            #expect(image.snapshots.count == 2)
+            #expect(image.snapshots[1].parent == image.snapshots[0].chainID)
+            #expect(image.snapshots.map(\.chainID) == Snapshot.chainIDs(image.configuration.rootfs.diffIDs))
+            #expect(contents(of: image.lowerDirectories[0] + "/etc/top") == "top\n")
+            #expect(contents(of: image.lowerDirectories[1] + "/etc/bottom") == "bottom\n")
+        }
+    }
+}

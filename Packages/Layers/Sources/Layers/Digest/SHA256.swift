@@ -86,24 +86,20 @@ public struct SHA256: Sendable {
         var h0 = self.h0, h1 = self.h1, h2 = self.h2, h3 = self.h3
         var h4 = self.h4, h5 = self.h5, h6 = self.h6, h7 = self.h7
         SHA256.k.withUnsafeBufferPointer { k in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            // The message schedule, 16 words at a time: word t lives in w[t % 16] and is
+            // computed just before round t needs it, from words t-16, t-15, t-7 and t-2.
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { w in
                 for block in 0..<blocks {
                     let p = data + block * 64
                     for t in 0..<16 {
                         w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
                     }
-                    for t in 16..<64 {
-                        let x = w[t - 15], y = w[t - 2]
-                        let s0 = x.rotatedRight(7) ^ x.rotatedRight(18) ^ (x >> 3)
-                        let s1 = y.rotatedRight(17) ^ y.rotatedRight(19) ^ (y >> 10)
-                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-                    }
                     var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                    var bc = b ^ c  // b ^ c of this round is a ^ b of the round before
                     // Eight rounds per pass, each with the names shifted by one instead of
                     // moving eight values around: round t+1's `h` is round t's `g`, and so on.
                     var t = 0
-                    var bc = b ^ c  // b ^ c of this round is a ^ b of the round before
-                    while t < 64 {
+                    while t < 16 {
                         SHA256.round(a, b, c, &d, e, f, g, &h, k[t] &+ w[t], &bc)
                         SHA256.round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ w[t + 1], &bc)
                         SHA256.round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ w[t + 2], &bc)
@@ -112,6 +108,18 @@ public struct SHA256: Sendable {
                         SHA256.round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ w[t + 5], &bc)
                         SHA256.round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ w[t + 6], &bc)
                         SHA256.round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ w[t + 7], &bc)
+                        t += 8
+                    }
+                    while t < 64 {
+                        let j = t & 15
+                        SHA256.round(a, b, c, &d, e, f, g, &h, k[t] &+ SHA256.schedule(w, j), &bc)
+                        SHA256.round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ SHA256.schedule(w, j + 1), &bc)
+                        SHA256.round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ SHA256.schedule(w, j + 2), &bc)
+                        SHA256.round(f, g, h, &a, b, c, d, &e, k[t + 3] &+ SHA256.schedule(w, j + 3), &bc)
+                        SHA256.round(e, f, g, &h, a, b, c, &d, k[t + 4] &+ SHA256.schedule(w, j + 4), &bc)
+                        SHA256.round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ SHA256.schedule(w, j + 5), &bc)
+                        SHA256.round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ SHA256.schedule(w, j + 6), &bc)
+                        SHA256.round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ SHA256.schedule(w, j + 7), &bc)
                         t += 8
                     }
                     h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
@@ -125,6 +133,18 @@ public struct SHA256: Sendable {
 }
 
 extension SHA256 {
+    /// The next word of the message schedule, in place of word t-16 (at `j`, which is t % 16):
+    /// w[t] = w[t-16] + σ0(w[t-15]) + w[t-7] + σ1(w[t-2]).
+    @inline(__always)
+    static func schedule(_ w: UnsafeMutableBufferPointer<UInt32>, _ j: Int) -> UInt32 {
+        let x = w[(j + 1) & 15], y = w[(j + 14) & 15]
+        let s0 = x.rotatedRight(7) ^ x.rotatedRight(18) ^ (x &>> 3)
+        let s1 = y.rotatedRight(17) ^ y.rotatedRight(19) ^ (y &>> 10)
+        let word = w[j] &+ s0 &+ w[(j + 9) & 15] &+ s1
+        w[j] = word
+        return word
+    }
+
     /// One round: `h` becomes the new `a` (T1 + T2) and `d` the new `e` (d + T1); the
     /// caller passes the eight words rotated by one position for the next round.
     @inline(__always)
