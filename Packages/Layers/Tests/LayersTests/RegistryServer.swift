@@ -126,6 +126,30 @@ final class RegistryServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Starts Tests/Fixtures/flaky_proxy.py in front of the registry, cutting the first
+    /// `cuts` blob downloads after `cutAfter` bytes. Returns the proxy's address; `stop()`
+    /// stops it too.
+    func startFlakyProxy(cutAfter: Int, cuts: Int) throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/flaky_proxy.py").path
+        let (read, writeEnd) = try FileDescriptor.pipe()
+        var spawn = Spawn("/usr/bin/python3", arguments: [script, String(port), String(cutAfter), String(cuts)])
+        spawn.fileDescriptors[1] = writeEnd
+        processes.append(try spawn.start())
+        try writeEnd.close()
+        var line: [UInt8] = []
+        while !line.contains(10) {
+            let piece = try read.read(upTo: 64)
+            if piece.isEmpty { break }
+            line += piece
+        }
+        try read.close()
+        guard let proxyPort = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("flaky proxy did not start")
+        }
+        return "127.0.0.1:\(proxyPort)"
+    }
+
     func stop() {
         for process in processes.reversed() {
             try? process.descriptor?.send(.terminate)

@@ -27,6 +27,13 @@ func bigImage(_ store: ImageStore, megabytes: Int, name: String, compression: Co
                                  configuration: configuration, references: [try Reference(parsing: name)])
 }
 
+final class TraceLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
+}
+
 @Suite("Registry", .enabled(if: isRoot && hasRegistry && hasBusybox, "needs root, docker-registry and busybox-static"))
 struct RegistryTests {
     @Test("push, then pull into an empty store: the same digests, by the registry's own account")
@@ -214,6 +221,24 @@ struct RegistryTests {
             // The dead pull's temporary files go with the next garbage collection.
             try other.collectGarbage()
             #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").isEmpty)
+        }
+    }
+
+    @Test("a download cut off twice in the middle is resumed, and the pull succeeds")
+    func resume() async throws {
+        try await withRegistry { server, store, directory in
+            let name = "\(server.address)/team/flaky:1"
+            let image = try bigImage(store, megabytes: 4, name: name)
+            try await quietClient(store, directory).push(name)
+            let proxy = try server.startFlakyProxy(cutAfter: 1_000_000, cuts: 2)
+            let client = quietClient(try ImageStore(root: directory + "/other"), directory)
+            let requests = TraceLog()
+            client.trace = { requests.append($0) }
+            let pulled = try await client.pull("\(proxy)/team/flaky:1")
+            #expect(pulled.manifestDigest == image.manifestDigest)
+            #expect(pulled.snapshots.map(\.diffID) == image.snapshots.map(\.diffID))
+            // The registry's answer to a resumed request: 206 Partial Content.
+            #expect(requests.lines.contains { $0.contains("/blobs/") && $0.contains("-> 206") }, "\(requests.lines)")
         }
     }
 

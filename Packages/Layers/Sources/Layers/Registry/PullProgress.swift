@@ -15,6 +15,7 @@ public final class PullProgress: @unchecked Sendable {
     private var order: [String] = []
     private var statuses: [String: String] = [:]
     private var lastDraw: [String: Date] = [:]
+    private var words: [String: String] = [:]
 
     /// Progress written to `output` (nil: silent). `terminal` defaults to whether it is one.
     public init(output: FileDescriptor? = .standardOutput, terminal: Bool? = nil) {
@@ -49,8 +50,10 @@ public final class PullProgress: @unchecked Sendable {
             emit("\(id): \(status)\n")
             return
         }
-        if moving, let last = lastDraw[id], Date().timeIntervalSince(last) < 0.1, current != total { return }
+        // Redraw a moving bar at most ten times a second; a new status always shows at once.
+        if moving, words[id] == status, let last = lastDraw[id], Date().timeIntervalSince(last) < 0.1, current != total { return }
         lastDraw[id] = Date()
+        words[id] = status
         statuses[id] = text
         if let row = order.firstIndex(of: id) {
             let up = order.count - row
