@@ -51,12 +51,14 @@ start=$(now)
 i=0
 for l in "${layers[@]}"; do i=$((i + 1)); mkdir -p "$work/tar/$i"; tar -xzf "$l" -C "$work/tar/$i"; done
 t_ref=$(seconds "$start" "$(now)")
-rm -rf "$work/tar"; sync
+# Trees are removed only at the end: ext4 makes new files slower for a while after many were
+# deleted (it checks recently freed inodes), which would penalise whichever run came second.
+sync
 mkdir -p "$work/ours"
 start=$(now); "$helper" unpack "$work/ours" "${layers[@]}" > /dev/null; t_ours=$(seconds "$start" "$(now)")
 printf "   %-22s %7s s  %s\n" "tar -xzf, one by one" "$t_ref" "$(rate "$total" "$t_ref")"
 printf "   %-22s %7s s  %s   ratio %s\n" "dosirak, in parallel" "$t_ours" "$(rate "$total" "$t_ours")" "$(ratio "$t_ref" "$t_ours")"
-rm -rf "$work/ours"; sync
+sync
 
 # 3. Pulling that image from a local docker-registry into an empty store.
 echo
@@ -79,10 +81,10 @@ for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break;
 name=127.0.0.1:$port/bench/image:1
 "$helper" image "$work/source" "$name" "${layers[@]}" > /dev/null
 "$helper" push "$work/source" "$name" > /dev/null
-rm -rf "$work/source"; sync
+sync
 start=$(now); "$helper" pull "$work/pulled" "$name" > /dev/null; t_ours=$(seconds "$start" "$(now)")
 printf "   %-22s %7s s  %s\n" "dosirak pull" "$t_ours" "$(rate "$total" "$t_ours")"
-rm -rf "$work/pulled"; sync
+sync
 if command -v docker > /dev/null && docker info > /dev/null 2>&1; then
     start=$(now); docker pull -q "$name" > /dev/null; t_ref=$(seconds "$start" "$(now)")
     docker rmi -f "$name" > /dev/null

@@ -99,6 +99,9 @@ public final class ImageStore: Sendable {
         let chainIDs = Snapshot.chainIDs(diffIDs)
         let missing = chainIDs.indices.filter { snapshots.snapshot(chainIDs[$0]) == nil }
         if !missing.isEmpty {
+            // Unpacking adds content: keep garbage collection out meanwhile.
+            let lock = try contentLock.acquire(.shared)
+            defer { try? lock.close() }
             let errors = ErrorBox()
             DispatchQueue.concurrentPerform(iterations: missing.count) { position in
                 let index = missing[position]
