@@ -56,6 +56,7 @@ struct ImageStoreTests {
         try withStore { store, _ in
             let image = try store.buildBusybox()
             try store.tag("busybox", as: "other:1")
+            #expect(throws: LayersError.self) { try store.remove(image.id.short) }  // two names: refused by ID
             #expect(try store.remove("other:1") == ["Untagged: other:1"])
             #expect(store.blobs.contains(image.id))
             let lines = try store.remove("busybox")

@@ -73,6 +73,10 @@ extension ImageStore {
                 file.images[byName] = nil
                 return ([byName], false)
             }
+            if byName == nil && names.count > 1 && !force {
+                // By ID, as Docker does: refuse to drop several names at once unless forced.
+                throw LayersError.context("image \(name)", "referenced by \(names.count) names (\(names.joined(separator: ", "))); remove them one by one or use force")
+            }
             if !holders.isEmpty && !force {
                 throw LayersError.imageInUse(name, holders)
             }
