@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces Cgroups Network
+PACKAGES := Syscalls Namespaces Cgroups Layers Network
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps nftables
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-05 bench bench-05 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 bench bench-04 bench-05 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -62,11 +62,17 @@ demo-02: setup
 demo-03: setup
 	@cd Packages/Cgroups && $(SWIFT) build -q --product cgroups-demo && .build/debug/cgroups-demo
 
+demo-04: setup
+	@cd Packages/Layers && $(SWIFT) build -q --product layers-demo && .build/debug/layers-demo
+
 demo-05: setup
 	@cd Packages/Network && $(SWIFT) build -q --product network-demo && .build/debug/network-demo
 
-## bench: speed figures, side by side with the reference tools when they are installed
-bench: bench-05
+## bench: speed figures against the reference tools, as ratios from the same run (release builds)
+bench: bench-04 bench-05
+
+bench-04: setup
+	@Packages/Layers/Tests/Bench/bench.sh
 
 bench-05: setup
 	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench

@@ -9,6 +9,7 @@ let package = Package(
         .package(path: "Packages/Syscalls"),
         .package(path: "Packages/Namespaces"),
         .package(path: "Packages/Cgroups"),
+        .package(path: "Packages/Layers"),
         .package(path: "Packages/Network"),
     ],
     targets: [
@@ -18,6 +19,7 @@ let package = Package(
                 .product(name: "Syscalls", package: "Syscalls"),
                 .product(name: "Namespaces", package: "Namespaces"),
                 .product(name: "Cgroups", package: "Cgroups"),
+                .product(name: "Layers", package: "Layers"),
                 .product(name: "Network", package: "Network"),
             ],
             path: "Tests/DosirakTests"),

@@ -16,6 +16,7 @@
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/openat2.h>
+#include <sys/xattr.h>  // lsetxattr, lgetxattr, llistxattr (Swift's Glibc module leaves them out)
 
 // Flag values glibc hides behind _GNU_SOURCE, exported from the .c file.
 extern const int dsk_O_PATH;

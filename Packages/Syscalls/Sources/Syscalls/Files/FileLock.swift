@@ -1,6 +1,6 @@
 import Glibc
 
-/// An advisory lock on a whole file, held by one open file description at a time.
+/// An exclusive advisory lock on a lock file: `FileDescriptor.lock` on a file of its own.
 ///
 /// Two commands that change the same state on disk (say, two `dosirak run` commands
 /// picking addresses from one network) each take the lock on a lock file first; the second
@@ -22,7 +22,7 @@ public struct FileLock: Sendable {
     public static func acquire(_ path: String) throws -> FileLock {
         let fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)
         do {
-            try nothingOrErrno { flock(fd.rawValue, LOCK_EX) }
+            try fd.lock(.exclusive)
         } catch {
             try? fd.close()
             throw error
@@ -36,7 +36,7 @@ public struct FileLock: Sendable {
     public static func tryAcquire(_ path: String) throws -> FileLock? {
         let fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)
         do {
-            try nothingOrErrno { flock(fd.rawValue, LOCK_EX | LOCK_NB) }
+            try fd.lock(.exclusive, wait: false)
         } catch Errno.wouldBlock {
             try? fd.close()
             return nil

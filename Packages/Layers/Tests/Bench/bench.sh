@@ -1,0 +1,100 @@
+#!/bin/bash
+# make bench, chapter 04: Dosirak's SHA-256, layer unpacking and pull, each against the tool
+# a reader would compare it with, measured in the same run on this machine. Comparisons whose
+# tool is missing are skipped, and say so. Everything lives in a temporary directory.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SWIFT=${SWIFT:-swift}
+echo "== Layers (chapter 04): building the release helper"
+$SWIFT build -c release -q --product layers-test-helper
+helper=$PWD/.build/release/layers-test-helper
+work=$(mktemp -d /tmp/dosirak-bench-XXXXXX)
+registry_pid=""
+cleanup() {
+    if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+rate() { awk -v bytes="$1" -v s="$2" 'BEGIN { printf "%.0f MB/s", bytes / s / 1e6 }'; }
+ratio() { awk -v ref="$1" -v ours="$2" 'BEGIN { printf "%.2fx", ref / ours }'; }
+
+# 1. SHA-256 of a 1 GiB file, from the page cache.
+echo
+echo "== SHA-256 of a 1 GiB file (ratio > 1: Dosirak is faster)"
+head -c 1G /dev/urandom > "$work/1g"
+cat "$work/1g" > /dev/null
+start=$(now); reference=$(sha256sum "$work/1g" | cut -c1-64); t_ref=$(seconds "$start" "$(now)")
+start=$(now); ours=$("$helper" sha256 "$work/1g" | cut -c1-64); t_ours=$(seconds "$start" "$(now)")
+[ "$reference" = "$ours" ] || { echo "bench: digests differ: $reference $ours"; exit 1; }
+printf "   %-22s %7s s  %s\n" "sha256sum (coreutils)" "$t_ref" "$(rate 1073741824 "$t_ref")"
+printf "   %-22s %7s s  %s   ratio %s\n" "dosirak SHA256" "$t_ours" "$(rate 1073741824 "$t_ours")" "$(ratio "$t_ref" "$t_ours")"
+rm -f "$work/1g"
+
+# 2. Unpacking a 4-layer image made of this machine's own files (one layer of many small files).
+echo
+echo "== Unpacking a 4-layer gzip image"
+mkdir -p "$work/layers"
+i=0
+for tree in usr/bin usr/lib/python3 usr/share/doc usr/share/locale; do
+    i=$((i + 1))
+    tar -C / -cf - "$tree" 2>/dev/null | gzip -1 > "$work/layers/$i.tar.gz" || true
+done
+layers=("$work"/layers/*.tar.gz)
+total=$(cat "${layers[@]}" | wc -c)
+files=$(for l in "${layers[@]}"; do tar -tzf "$l"; done | wc -l)
+echo "   ${#layers[@]} layers, $((total / 1000000)) MB gzipped, $files entries"
+mkdir -p "$work/tar"; sync
+start=$(now)
+i=0
+for l in "${layers[@]}"; do i=$((i + 1)); mkdir -p "$work/tar/$i"; tar -xzf "$l" -C "$work/tar/$i"; done
+t_ref=$(seconds "$start" "$(now)")
+# Trees are removed only at the end: ext4 makes new files slower for a while after many were
+# deleted (it checks recently freed inodes), which would penalise whichever run came second.
+sync
+mkdir -p "$work/ours"
+start=$(now); "$helper" unpack "$work/ours" "${layers[@]}" > /dev/null; t_ours=$(seconds "$start" "$(now)")
+printf "   %-22s %7s s  %s\n" "tar -xzf, one by one" "$t_ref" "$(rate "$total" "$t_ref")"
+printf "   %-22s %7s s  %s   ratio %s\n" "dosirak, in parallel" "$t_ours" "$(rate "$total" "$t_ours")" "$(ratio "$t_ref" "$t_ours")"
+sync
+
+# 3. Pulling that image from a local docker-registry into an empty store.
+echo
+echo "== Pulling the same image from docker-registry on 127.0.0.1"
+if ! command -v docker-registry > /dev/null; then
+    echo "   skipped: docker-registry is not installed"
+    exit 0
+fi
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/registry"
+cat > "$work/registry/config.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry/storage}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break; sleep 0.1; done
+name=127.0.0.1:$port/bench/image:1
+"$helper" image "$work/source" "$name" "${layers[@]}" > /dev/null
+"$helper" push "$work/source" "$name" > /dev/null
+sync
+start=$(now); "$helper" pull "$work/pulled" "$name" > /dev/null; t_ours=$(seconds "$start" "$(now)")
+printf "   %-22s %7s s  %s\n" "dosirak pull" "$t_ours" "$(rate "$total" "$t_ours")"
+sync
+if command -v docker > /dev/null && docker info > /dev/null 2>&1; then
+    start=$(now); docker pull -q "$name" > /dev/null; t_ref=$(seconds "$start" "$(now)")
+    docker rmi -f "$name" > /dev/null
+    printf "   %-22s %7s s  %s   dosirak is %s as fast\n" "docker pull" "$t_ref" "$(rate "$total" "$t_ref")" "$(ratio "$t_ref" "$t_ours")"
+else
+    echo "   docker pull: skipped (no Docker daemon running)"
+fi
+if command -v skopeo > /dev/null; then
+    start=$(now); skopeo copy -q --src-tls-verify=false "docker://$name" "dir:$work/skopeo"; t_ref=$(seconds "$start" "$(now)")
+    printf "   %-22s %7s s  %s   dosirak is %s as fast (skopeo only downloads: no unpacking)\n" "skopeo copy" "$t_ref" "$(rate "$total" "$t_ref")" "$(ratio "$t_ref" "$t_ours")"
+else
+    echo "   skopeo copy: skipped (skopeo is not installed)"
+fi
