@@ -26,10 +26,6 @@ public enum ContainerInit {
                 try step("open", fifo) { try FileDescriptor.open(fifo, options: [.path]) }
             }
             guard case .go? = try socket.receive(ParentMessage.self) else { exit(1) }
-
-            // A new user namespace was entered as root before exec (see Spawn.credentials);
-            // a joined one still has to be.
-            if configuration.joinedNamespaces.contains(where: { $0.kind == .user }) { try becomeRoot() }
             try setUpFileTree(configuration, extension: initExtension)
             if let hostname = configuration.hostname {
                 try step("sethostname", hostname) { try Hostname.set(hostname) }
@@ -143,15 +139,18 @@ public enum ContainerInit {
 
     // MARK: - Steps
 
-    /// Enters namespaces by path, user namespace first: its capabilities are what allow
-    /// joining the others.
-    static func join(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
-        let order: [Namespace] = [.user, .ipc, .uts, .network, .cgroup, .time, .mount]
+    /// Enters namespaces by path: the user namespace first (its capabilities are what allow
+    /// joining the others; inside it we then become its root), the mount namespace last (the
+    /// other paths are host paths, unreachable once we are in it). A joined PID namespace
+    /// holds only the children forked afterwards (chapter 06's exec does that).
+    public static func join(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
+        let order: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for kind in order {
             for joined in namespaces where joined.kind == kind {
                 let fd = try step("open namespace", joined.path) { try FileDescriptor.open(joined.path) }
                 defer { try? fd.close() }
                 try step("setns", joined.path) { try Namespace.join(fd, kind: kind) }
+                if kind == .user { try becomeRoot() }
             }
         }
     }

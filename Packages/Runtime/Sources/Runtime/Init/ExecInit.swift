@@ -47,7 +47,7 @@ public enum ExecInit {
             try CurrentProcess.requireSingleThreaded()
             let bytes = try socket.read(upTo: 1 << 20)
             let request = try JSONDecoder().decode(ExecRequest.self, from: Data(bytes))
-            try enter(request.namespaces)
+            try ContainerInit.join(request.namespaces)
             try ContainerInit.step("chdir", request.cwd) { try FileSystem.changeDirectory(to: request.cwd) }
             for limit in request.rlimits {
                 try ContainerInit.step("setrlimit", limit.type) {
@@ -100,30 +100,6 @@ public enum ExecInit {
         } catch {
             reply(.failed("exec: \(error)", exitCode: 125))
             exit(125)
-        }
-    }
-
-    /// Opens every namespace file first (they are host paths, unreachable once inside the
-    /// container's mount namespace), then joins: the user namespace first, the mount
-    /// namespace last.
-    static func enter(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
-        let order: [Syscalls.Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
-        var files: [(Syscalls.Namespace, FileDescriptor)] = []
-        defer { for (_, fd) in files { try? fd.close() } }
-        for kind in order {
-            for joined in namespaces where joined.kind == kind {
-                files.append((kind, try ContainerInit.step("open namespace", joined.path) { try FileDescriptor.open(joined.path) }))
-            }
-        }
-        for (kind, fd) in files {
-            try ContainerInit.step("setns", kind.procName) { try Syscalls.Namespace.join(fd, kind: kind) }
-            if kind == .user {
-                try ContainerInit.step("setresuid", "0") {
-                    try Credentials.setSupplementaryGroups([])
-                    try Credentials.setGroupID(0)
-                    try Credentials.setUserID(0)
-                }
-            }
         }
     }
 }
