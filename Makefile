@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces Cgroups Layers Network
+PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 bench bench-04 bench-05 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 bench bench-04 bench-05 bench-06 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -50,7 +50,7 @@ check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
 ## run: the newest stage's demo
-run: demo-05
+run: demo-06
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup
@@ -68,14 +68,21 @@ demo-04: setup
 demo-05: setup
 	@cd Packages/Network && $(SWIFT) build -q --product network-demo && .build/debug/network-demo
 
+demo-06: setup
+	@cd Packages/Runtime && $(SWIFT) build -q --product runtime-demo && .build/debug/runtime-demo
+
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
-bench: bench-04 bench-05
+bench: bench-04 bench-05 bench-06
 
 bench-04: setup
 	@Packages/Layers/Tests/Bench/bench.sh
 
 bench-05: setup
 	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
+
+bench-06: setup
+	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
+	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
 
 clean:
 	rm -rf .build Packages/*/.build

@@ -113,3 +113,15 @@ struct ResourceTests {
         #expect(CgroupV2.weight(shares: 262_144) == 10_000)
     }
 }
+
+@Suite("Resources from Docker")
+struct DockerResourceTests {
+    @Test("zeros mean not set, as runc reads them (Docker sends shares 0 for no --cpu-shares)")
+    func zeros() throws {
+        let json = #"{"memory":{"limit":0,"swap":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},"pids":{"limit":0},"blockIO":{"weight":0}}"#
+        let resources = try JSONDecoder().decode(Resources.self, from: Data(json.utf8))
+        try resources.validate()
+        #expect(resources.normalized == Resources(pids: .init(limit: 0)))
+        #expect(Resources(cpu: .init(shares: 512, quota: 0)).normalized == Resources(cpu: .init(shares: 512)))
+    }
+}

@@ -240,3 +240,57 @@ struct IsolationErrorTests {
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 }
+
+@Suite("Namespaces, what later chapters add", .enabled(if: isRoot && hasBusybox, "needs root and busybox-static"))
+struct IsolationAdditionTests {
+    @Test("masked paths read as empty; read-only paths refuse writes; sysctls are set inside")
+    func maskedReadonlySysctl() throws {
+        let script = """
+            wc -c < /proc/timer_list; ls /proc/acpi 2>/dev/null | wc -l
+            (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null && echo writable || echo refused
+            cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+            """
+        let (status, output) = try runInRootfs(script, [.pid, .mount, .network, .uts]) {
+            $0.maskedPaths = ["/proc/timer_list", "/proc/acpi", "/proc/no-such-path"]
+            $0.readonlyPaths = ["/proc/sys"]
+            $0.sysctl = ["net.ipv4.ip_unprivileged_port_start": "80"]
+        }
+        #expect(status == .exited(0), "\(output)")
+        #expect(output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } == ["0", "0", "refused", "80"])
+    }
+
+    @Test("supplementary groups and the umask reach the command")
+    func groupsAndUmask() throws {
+        let (status, output) = try runInRootfs("id -G; umask", [.pid, .mount]) {
+            $0.uid = 1000
+            $0.gid = 1000
+            $0.additionalGroups = [5, 6]
+            $0.umask = 0o027
+        }
+        #expect(status == .exited(0), "\(output)")
+        #expect(output == "1000 5 6\n0027\n")
+    }
+
+    @Test("after a hand-off, the command runs only once a reader opens the FIFO")
+    func handOff() throws {
+        try withScratchPath { path in
+            _ = try Rootfs.build(at: path)
+            let fifo = path + ".fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            defer { unlink(fifo) }
+            var config = configuration("echo started", rootfs: path, [.pid, .mount])
+            config.startFIFO = fifo
+            let created = try Created(config)
+            try created.process.handOff()
+            // Init is blocked opening the FIFO: the command has printed nothing.
+            usleep(100_000)
+            #expect(try created.process.pid.waitIfEnded() == nil)
+            let reader = try FileDescriptor.open(fifo)
+            #expect(try reader.read(upTo: 1) == Array("0".utf8))
+            try reader.close()
+            #expect(String(decoding: try created.output.readAll(), as: UTF8.self) == "started\n")
+            #expect(try created.process.wait() == .exited(0))
+            try created.output.close()
+        }
+    }
+}

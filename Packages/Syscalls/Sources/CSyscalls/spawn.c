@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,14 @@ static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t pa
         fail(report_fd, DSK_SPAWN_CTTY);
 
     if (attr->cwd != NULL && chdir(attr->cwd) == -1) fail(report_fd, DSK_SPAWN_CHDIR);
+
+    // Last, the restrictions that could forbid the calls above: no_new_privs, then the
+    // seccomp filter (which must allow execve).
+    if (attr->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) fail(report_fd, DSK_SPAWN_SECCOMP);
+    if (attr->seccomp != NULL) {
+        struct sock_fprog program = { .len = attr->seccomp_length, .filter = (struct sock_filter *)attr->seccomp };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == -1) fail(report_fd, DSK_SPAWN_SECCOMP);
+    }
 
     execve(attr->path, attr->argv, attr->envp);
     fail(report_fd, DSK_SPAWN_EXEC);

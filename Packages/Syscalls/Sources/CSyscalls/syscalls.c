@@ -46,6 +46,57 @@ int dsk_close_range(unsigned int first, unsigned int last, unsigned int flags) {
 
 int dsk_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
 
+int dsk_send_fd(int socket, int fd) {
+    char byte = 0;
+    struct iovec vector = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {
+        .msg_iov = &vector, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = sendmsg(socket, &message, MSG_NOSIGNAL);
+    } while (n == -1 && errno == EINTR);
+    return n == -1 ? -1 : 0;
+}
+
+int dsk_receive_fd(int socket) {
+    char byte;
+    struct iovec vector = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {
+        .msg_iov = &vector, .msg_iovlen = 1,
+        .msg_control = control.buffer, .msg_controllen = sizeof control.buffer,
+    };
+    ssize_t n;
+    do {
+        n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    } while (n == -1 && errno == EINTR);
+    if (n == -1) return -1;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (n == 0 || header == NULL || header->cmsg_type != SCM_RIGHTS) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
+}
+
 // MARK: - Namespaces and mounts
 
 int dsk_pivot_root(const char *new_root, const char *put_old) {
@@ -180,6 +231,11 @@ int dsk_get_window_size(int fd, unsigned short *rows, unsigned short *columns) {
 int dsk_set_window_size(int fd, unsigned short rows, unsigned short columns) {
     struct winsize ws = { .ws_row = rows, .ws_col = columns };
     return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int dsk_open_pty_peer(int controller) {
+    if (unlockpt(controller) == -1) return -1;
+    return ioctl(controller, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
 
 int dsk_open_pty(int *controller, int *peer) {

@@ -169,6 +169,12 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         try FileSystem.changeDirectory(to: dir)
         print(try FileSystem.currentDirectory())
 
+    case "rlimit":
+        let nofile = ResourceLimit.resources["RLIMIT_NOFILE"]!
+        try ResourceLimit.set(nofile, ResourceLimit(soft: 512, hard: 1024))
+        let limit = try ResourceLimit.get(nofile)
+        print(limit.soft, limit.hard)
+
     case "exec":
         try CurrentProcess.exec(arguments[0], arguments: Array(arguments), environment: ["FROM=exec"])
 

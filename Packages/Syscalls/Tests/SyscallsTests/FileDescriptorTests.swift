@@ -141,3 +141,46 @@ struct NodeTests {
         }
     }
 }
+
+@Suite("Limits and passing descriptors")
+struct LockTests {
+    @Test("a resource limit set by the process is what getrlimit reports")
+    func resourceLimit() throws {
+        let nofile = ResourceLimit.resources["RLIMIT_NOFILE"]!
+        #expect(try helper("rlimit") == "512 1024")
+        let ours = try ResourceLimit.get(nofile)
+        #expect(ours.soft <= ours.hard)
+    }
+
+    @Test("a descriptor sent over a Unix socket arrives as a working copy")
+    func passDescriptor() throws {
+        let (left, right) = try FileDescriptor.socketPair(type: CInt(SOCK_STREAM.rawValue))
+        let (read, write) = try FileDescriptor.pipe()
+        defer { for fd in [left, right, read] { try? fd.close() } }
+        try left.sendDescriptor(write)
+        try write.close()
+        let received = try right.receiveDescriptor()
+        #expect(try received.isCloseOnExec)
+        try received.writeAll("through the socket")
+        try received.close()
+        #expect(String(decoding: try read.readAll(), as: UTF8.self) == "through the socket")
+    }
+}
+
+@Suite("Unix sockets")
+struct UnixSocketTests {
+    @Test("a client connects to a listener by path and they talk")
+    func connectAndAccept() throws {
+        try withTemporaryDirectory { dir in
+            let listener = try FileDescriptor.listen(unixSocket: dir + "/socket")
+            defer { try? listener.close() }
+            let client = try FileDescriptor.connect(unixSocket: dir + "/socket")
+            let server = try listener.accept()
+            defer { try? client.close(); try? server.close() }
+            try client.writeAll("hello")
+            #expect(try server.read(upTo: 10) == Array("hello".utf8))
+            #expect(try server.isCloseOnExec && client.isCloseOnExec)
+            #expect(throws: Errno.noSuchFileOrDirectory) { try FileDescriptor.connect(unixSocket: dir + "/nobody").close() }
+        }
+    }
+}

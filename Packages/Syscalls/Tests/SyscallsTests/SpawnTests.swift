@@ -236,3 +236,29 @@ struct HeldSpawnTests {
         // The host sees the process as 100000.
     }
 }
+
+@Suite("Spawn, restricted before exec")
+struct RestrictedSpawnTests {
+    @Test("no_new_privs and a seccomp filter are in place when the program starts")
+    func seccompBeforeExec() throws {
+        // Allow everything but chdir (x86_64: 80, arm64: 49), which fails with EPERM.
+        #if arch(x86_64)
+        let chdirNumber: UInt32 = 80
+        #else
+        let chdirNumber: UInt32 = 49
+        #endif
+        let program: [Seccomp.Instruction] = [
+            .init(code: 0x20, jt: 0, jf: 0, k: 0),
+            .init(code: 0x15, jt: 0, jf: 1, k: chdirNumber),
+            .init(code: 0x06, jt: 0, jf: 0, k: 0x0005_0000 | UInt32(EPERM)),
+            .init(code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000),
+        ]
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; cd /tmp 2>&1 || echo refused"])
+        spawn.noNewPrivileges = true
+        spawn.seccompFilter = program
+        let output = try spawn.output(includeErrors: true).output
+        #expect(output.contains("NoNewPrivs:\t1"))
+        #expect(output.contains("Seccomp:\t2"))
+        #expect(output.contains("refused"))
+    }
+}

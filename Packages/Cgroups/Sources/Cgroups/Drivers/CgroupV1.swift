@@ -57,6 +57,7 @@ public struct CgroupV1: Cgroup {
     }
 
     public func apply(_ resources: Resources) throws {
+        let resources = resources.normalized
         if let memory = resources.memory {
             if let limit = memory.limit {
                 // The kernel insists on limit <= memsw at every moment: open memsw up, set the

@@ -41,6 +41,7 @@ public struct CgroupV2: Cgroup {
     }
 
     public func apply(_ resources: Resources) throws {
+        let resources = resources.normalized
         if let memory = resources.memory {
             if let limit = memory.limit {
                 try write(String(limit), "memory.max")

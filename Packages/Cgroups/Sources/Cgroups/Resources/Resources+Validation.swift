@@ -7,6 +7,8 @@ extension Resources {
     /// Refuses limits the kernel would reject or that cannot work, naming the value.
     /// `onlineCPUs` is the machine's CPU list (/sys/devices/system/cpu/online).
     public func validate(onlineCPUs: String? = nil) throws {
+        let resources = normalized
+        let memory = resources.memory, cpu = resources.cpu, pids = resources.pids, blockIO = resources.blockIO
         if let memory {
             if let limit = memory.limit {
                 guard limit > 0 else { throw CgroupError.invalid("memory limit \(limit) is not positive") }

@@ -18,6 +18,24 @@ public struct Resources: Codable, Equatable, Sendable {
         self.blockIO = blockIO
     }
 
+    /// The same limits with every 0 read as "not set", as runc reads them: Docker sends
+    /// `"shares": 0` or `"limit": 0` for a flag the user did not give.
+    public var normalized: Resources {
+        func set<T: BinaryInteger>(_ value: T?) -> T? { value == 0 ? nil : value }
+        var copy = self
+        if let memory {
+            copy.memory = Memory(limit: set(memory.limit), reservation: set(memory.reservation), swap: set(memory.swap))
+            if copy.memory == Memory() { copy.memory = nil }
+        }
+        if let cpu {
+            copy.cpu = CPU(shares: set(cpu.shares), quota: set(cpu.quota), period: set(cpu.period),
+                           cpus: cpu.cpus?.isEmpty == true ? nil : cpu.cpus, mems: cpu.mems?.isEmpty == true ? nil : cpu.mems)
+            if copy.cpu == CPU() { copy.cpu = nil }
+        }
+        if let weight = blockIO?.weight, weight == 0 { copy.blockIO = nil }
+        return copy
+    }
+
     public struct Memory: Codable, Equatable, Sendable {
         /// Hard limit in bytes; above it the kernel reclaims, then kills (OOM).
         public var limit: Int64?

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Syscalls
 
@@ -8,7 +9,7 @@ extension ContainerInit {
     /// bind the rootfs onto itself (pivot_root wants a mount point), mount /proc, /dev and
     /// the rest inside it, pivot_root, and detach the old root. Without one, only chroot is
     /// possible, with the weaknesses chapter 01 showed.
-    static func setUpFileTree(_ configuration: IsolatedProcess.Configuration) throws {
+    static func setUpFileTree(_ configuration: IsolatedProcess.Configuration, extension initExtension: (any InitExtension)?) throws {
         guard let rootfs = configuration.rootfs else { return }
         guard configuration.isolatedKinds.contains(.mount) else {
             try step("chroot", rootfs) { try FileSystem.changeRoot(to: rootfs) }
@@ -24,17 +25,53 @@ extension ContainerInit {
         for mount in configuration.mounts {
             try mountInside(root, mount)
         }
-        if configuration.standardFileSystems {
-            for device in IsolatedProcess.Configuration.standardDevices {
-                try createDevice(device, in: root, bindFromHost: inUserNamespace)
-            }
-            for link in IsolatedProcess.Configuration.standardLinks {
-                let (parent, name) = try openParent(of: link.path, in: root)
-                defer { try? parent.close() }
-                try step("symlink", link.path) { try FileSystem.makeSymbolicLink(name, to: link.target, in: parent) }
+        for device in configuration.devices {
+            try createDevice(device, in: root, bindFromHost: inUserNamespace)
+        }
+        for link in configuration.deviceLinks {
+            let (parent, name) = try openParent(of: link.path, in: root)
+            defer { try? parent.close() }
+            try step("symlink", link.path) {
+                do {
+                    try FileSystem.makeSymbolicLink(name, to: link.target, in: parent)
+                } catch Errno.fileExists {}  // the image or a mount already provides it
             }
         }
+        try initExtension?.beforePivot(configuration)
         try pivot(into: rootfs)
+        try restrict(configuration)
+    }
+
+    /// What is done to the finished tree: masked paths, sysctls (before /proc/sys turns
+    /// read-only), read-only paths, the root's propagation, and a read-only root. Paths
+    /// are the container's own now.
+    static func restrict(_ configuration: IsolatedProcess.Configuration) throws {
+        for path in configuration.maskedPaths {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }  // nothing there to hide
+            if info.st_mode & S_IFMT == S_IFDIR {
+                try step("mask", path) { try Mount.mount("tmpfs", on: path, type: "tmpfs", flags: [.readOnly]) }
+            } else {
+                try step("mask", path) { try Mount.bind("/dev/null", on: path, recursive: false) }
+            }
+        }
+        for (key, value) in configuration.sysctl.sorted(by: { $0.key < $1.key }) {
+            let file = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+            try step("sysctl", "\(key)=\(value)") {
+                let fd = try FileDescriptor.open(file, .writeOnly)
+                try fd.closeAfter { try fd.writeAll(value) }
+            }
+        }
+        for path in configuration.readonlyPaths {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            try step("make read-only", path) {
+                try Mount.bind(path, on: path, flags: [.readOnly, .noSetUID, .noDevices, .noExec])
+            }
+        }
+        if let propagation = configuration.rootPropagation {
+            try step("set propagation", "/ \(propagation.rawValue)") { try Mount.setPropagation(propagation, of: "/") }
+        }
         if configuration.readonlyRootfs {
             try step("remount read-only", "/") {
                 try Mount.mount("none", on: "/", flags: [.bind, .remount, .readOnly])
@@ -103,8 +140,15 @@ extension ContainerInit {
         let (parent, name) = try openParent(of: device.path, in: root)
         defer { try? parent.close() }
         try step("mknod", device.path) {
-            try FileSystem.makeNode(name, type: S_IFCHR, permissions: mode_t(device.permissions),
-                                    major: device.major, minor: device.minor, in: parent)
+            do {
+                try FileSystem.makeNode(name, type: device.fileType, permissions: mode_t(device.permissions),
+                                        major: device.major, minor: device.minor, in: parent)
+            } catch Errno.fileExists {
+                // The image has a node there already: replace it with exactly this one.
+                try FileSystem.remove(name, in: parent)
+                try FileSystem.makeNode(name, type: device.fileType, permissions: mode_t(device.permissions),
+                                        major: device.major, minor: device.minor, in: parent)
+            }
         }
         // mknod applies the umask; make the mode exactly what was asked for.
         let node = try step("open", device.path) {
@@ -113,6 +157,12 @@ extension ContainerInit {
         defer { try? node.close() }
         try step("chmod", device.path) {
             if chmod("/proc/self/fd/\(node.rawValue)", mode_t(device.permissions)) != 0 { throw Errno.current }
+        }
+        if device.uid != nil || device.gid != nil {
+            try step("chown", device.path) {
+                let uid = device.uid.map { uid_t($0) } ?? uid_t.max, gid = device.gid.map { gid_t($0) } ?? gid_t.max
+                if fchownat(parent.rawValue, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 { throw Errno.current }
+            }
         }
     }
 

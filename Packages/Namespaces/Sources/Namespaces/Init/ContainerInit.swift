@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Syscalls
 
@@ -11,61 +12,145 @@ public enum ContainerInit {
     /// The descriptor the parent hands init its end of the socket pair on.
     public static let socketDescriptor = FileDescriptor(rawValue: 3)
 
-    /// Runs init to the exec of the command. Never returns.
-    public static func run() -> Never {
-        let socket = SyncSocket(fd: socketDescriptor)
+    /// Runs init to the exec of the command. Never returns. A later stage passes an
+    /// `extension` to add its own steps (chapter 06: hooks, capabilities, seccomp).
+    public static func run(extension initExtension: (any InitExtension)? = nil) -> Never {
+        let socket = SyncSocket(fd: inheritedCloseOnExec(socketDescriptor))
         do {
             try step("check threads") { try CurrentProcess.requireSingleThreaded() }
             try? CurrentProcess.setName("dosirak:[init]")
             // If the parent has died, the socket is at end of file: nothing to do but leave.
             guard case .configuration(let configuration)? = try socket.receive(ParentMessage.self) else { exit(1) }
             try join(configuration.joinedNamespaces)
+            let startFIFO = try configuration.startFIFO.map { fifo in
+                try step("open", fifo) { try FileDescriptor.open(fifo, options: [.path]) }
+            }
             guard case .go? = try socket.receive(ParentMessage.self) else { exit(1) }
-
-            // A new user namespace was entered as root before exec (see Spawn.credentials);
-            // a joined one still has to be.
-            if configuration.joinedNamespaces.contains(where: { $0.kind == .user }) { try becomeRoot() }
-            try setUpFileTree(configuration)
+            try setUpFileTree(configuration, extension: initExtension)
             if let hostname = configuration.hostname {
                 try step("sethostname", hostname) { try Hostname.set(hostname) }
             }
             if configuration.namespaces.contains(.network) {
                 try step("bring up", "lo") { try NetworkInterface.bringUp("lo") }
             }
-            try switchUser(uid: configuration.uid, gid: configuration.gid)
-            try step("chdir", configuration.workingDirectory) {
-                try FileSystem.changeDirectory(to: configuration.workingDirectory)
+            if configuration.terminal {
+                let controller = try openTerminal(size: configuration.terminalSize)
+                try socket.send(ChildMessage.terminal)
+                try step("send terminal") { try socket.fd.sendDescriptor(controller) }
+                try? controller.close()
             }
+            if let initExtension {
+                try initExtension.dropPrivileges(configuration)
+            } else {
+                try switchUser(uid: configuration.uid, gid: configuration.gid, groups: configuration.additionalGroups)
+            }
+            try enterWorkingDirectory(configuration.workingDirectory)
             let environment = withDefaultPath(configuration.environment)
             let program = try findCommand(configuration.command[0], path: CurrentProcess.path(in: environment))
 
             try socket.send(ChildMessage.ready)
-            guard case .start? = try socket.receive(ParentMessage.self) else { exit(1) }
+            switch try socket.receive(ParentMessage.self) {
+            case .start?:
+                break
+            case .handOff? where startFIFO != nil:
+                try step("prctl", "PR_SET_PDEATHSIG 0") { try CurrentProcess.setParentDeathSignal(nil) }
+                try socket.send(ChildMessage.waiting)  // the parent may exit now
+                try waitForStart(fifo: startFIFO!)
+            default:
+                exit(1)
+            }
+            try initExtension?.beforeExec(configuration)
+            if let mask = configuration.umask { umask(mode_t(mask)) }
             do {
                 try CurrentProcess.exec(program, arguments: configuration.command, environment: environment)
             } catch let errno as Errno {
                 throw Failure(.failed(stage: "exec", errno: errno.rawValue, detail: program))
             }
         } catch let failure as Failure {
-            try? socket.send(failure.message)
+            report(failure.message, on: socket)
             exit(failure.message.error?.exitCode ?? 125)
         } catch {
-            try? socket.send(ChildMessage.failed(stage: "init", errno: nil, detail: "\(error)"))
+            report(ChildMessage.failed(stage: "init", errno: nil, detail: "\(error)"), on: socket)
             exit(125)
+        }
+    }
+
+    /// A descriptor we inherited as a plain number (dup2 in the spawn cleared its
+    /// close-on-exec flag), moved to a close-on-exec copy: the command must not inherit it,
+    /// and the parent learns of a successful exec from its closing.
+    public static func inheritedCloseOnExec(_ fd: FileDescriptor) -> FileDescriptor {
+        guard let copy = try? fd.duplicate() else { return fd }
+        try? fd.close()
+        return copy
+    }
+
+    /// Sends a failure to the parent; after a hand-off nobody listens, so it goes to stderr.
+    static func report(_ message: ChildMessage, on socket: SyncSocket) {
+        if (try? socket.send(message)) == nil, let error = message.error {
+            try? FileDescriptor.standardError.writeAll("\(error)\n")
+        }
+    }
+
+    /// The OCI way to start: the creating process has exited, and `start` is a separate
+    /// command. Init opens the FIFO for writing, which blocks until `start` opens it for
+    /// reading; one byte says we are going. The FIFO is outside the container, so it is
+    /// reopened through the handle taken before pivot_root (/proc/self/fd/N, as runc does).
+    static func waitForStart(fifo handle: FileDescriptor) throws {
+        let path = "/proc/self/fd/\(handle.rawValue)"
+        let fd = try step("open", "start fifo \(path)") { try FileDescriptor.open(path, .writeOnly) }
+        try step("write", "start fifo") { try fd.closeAfter { try fd.writeAll("0") } }
+        try? handle.close()
+    }
+
+    /// A terminal for the command, from the container's own /dev/pts (so `tty` inside names
+    /// a device that exists there): a new session, the peer end as stdin, stdout, stderr and
+    /// controlling terminal, and /dev/console bound to it. Returns the controller end.
+    static func openTerminal(size: Terminal.WindowSize?) throws -> FileDescriptor {
+        _ = setsid()  // a session of our own, without a controlling terminal yet
+        let controller = try step("open", "/dev/ptmx") { try FileDescriptor.open("/dev/ptmx", .readWrite, options: [.noControllingTerminal]) }
+        let peer = try step("open", "terminal peer") { try Terminal.openPeer(of: controller) }
+        defer { try? peer.close() }
+        if let size { try step("set window size") { try Terminal.setWindowSize(size, of: controller) } }
+        for fd in [CInt(0), 1, 2] {
+            try step("dup3", "terminal to \(fd)") { try Terminal.install(peer, as: FileDescriptor(rawValue: fd)) }
+        }
+        try step("ioctl", "TIOCSCTTY") { try Terminal.makeControlling(.standardInput) }
+        let name = try step("readlink", "terminal") { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/0") }
+        try step("bind mount", "\(name) on /dev/console") {
+            if access("/dev/console", F_OK) != 0 {
+                let file = try FileDescriptor.open("/dev/console", .writeOnly, options: [.create], permissions: 0o600)
+                try file.close()
+            }
+            try Mount.bind(name, on: "/dev/console", recursive: false)
+        }
+        return controller
+    }
+
+    /// chdir into the working directory, and make sure it really is inside the container:
+    /// a directory reached through a descriptor leaked from the host would show as
+    /// "(unreachable)/..." (the lesson of CVE-2024-21626).
+    static func enterWorkingDirectory(_ directory: String) throws {
+        try step("chdir", directory) { try FileSystem.changeDirectory(to: directory) }
+        let current = try step("getcwd", directory) { try FileSystem.currentDirectory() }
+        guard current.hasPrefix("/") else {
+            throw Failure(.failed(stage: "chdir", errno: nil, detail: "\(directory) is outside the container (\(current))"))
         }
     }
 
     // MARK: - Steps
 
-    /// Enters namespaces by path, user namespace first: its capabilities are what allow
-    /// joining the others.
-    static func join(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
-        let order: [Namespace] = [.user, .ipc, .uts, .network, .cgroup, .time, .mount]
+    /// Enters namespaces by path: the user namespace first (its capabilities are what allow
+    /// joining the others; inside it we then become its root), the mount namespace last (the
+    /// other paths are host paths, unreachable once we are in it). A joined PID namespace
+    /// holds only the children forked afterwards (chapter 06's exec does that).
+    public static func join(_ namespaces: [IsolatedProcess.JoinedNamespace]) throws {
+        let order: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for kind in order {
             for joined in namespaces where joined.kind == kind {
                 let fd = try step("open namespace", joined.path) { try FileDescriptor.open(joined.path) }
                 defer { try? fd.close() }
                 try step("setns", joined.path) { try Namespace.join(fd, kind: kind) }
+                if kind == .user { try becomeRoot() }
             }
         }
     }
@@ -82,9 +167,9 @@ public enum ContainerInit {
 
     /// Runs as the configured user, if it is not root. Leaving uid 0 drops all capabilities,
     /// so this comes after every privileged step.
-    static func switchUser(uid: UInt32, gid: UInt32) throws {
-        guard uid != 0 || gid != 0 else { return }
-        try step("setgroups", "[]") { try Credentials.setSupplementaryGroups([]) }
+    public static func switchUser(uid: UInt32, gid: UInt32, groups: [UInt32]) throws {
+        guard uid != 0 || gid != 0 || !groups.isEmpty else { return }
+        try step("setgroups", "\(groups)") { try Credentials.setSupplementaryGroups(groups) }
         try step("setresgid", "\(gid)") { try Credentials.setGroupID(gid) }
         try step("setresuid", "\(uid)") { try Credentials.setUserID(uid) }
         try step("prctl", "PR_SET_PDEATHSIG") { try CurrentProcess.setParentDeathSignal(.kill) }
@@ -117,7 +202,7 @@ public enum ContainerInit {
 
     /// Runs one step; a failing system call becomes `init: STAGE DETAIL: ERRNO`.
     @discardableResult
-    static func step<T>(_ stage: String, _ detail: String = "", _ body: () throws -> T) throws -> T {
+    public static func step<T>(_ stage: String, _ detail: String = "", _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let errno as Errno {

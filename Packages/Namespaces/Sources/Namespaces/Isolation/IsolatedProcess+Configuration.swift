@@ -32,6 +32,33 @@ extension IsolatedProcess {
         public var standardFileSystems = true
         /// Further mounts, after the standard ones.
         public var mounts: [MountPoint] = []
+        /// Device nodes created in the container's /dev (with a rootfs in a mount namespace).
+        public var devices: [DeviceNode] = Self.standardDevices
+        /// Symbolic links created in /dev: /dev/fd, /dev/stdin, ..., /dev/ptmx.
+        public var deviceLinks: [SymbolicLink] = Self.standardLinks
+        /// Paths hidden from the container: /dev/null over a file, an empty read-only tmpfs
+        /// over a directory (chapter 06 hides /proc/kcore and friends this way).
+        public var maskedPaths: [String] = []
+        /// Paths made read-only inside the container (/proc/sys, ...).
+        public var readonlyPaths: [String] = []
+        /// Kernel parameters of the container's own namespaces, written to /proc/sys.
+        public var sysctl: [String: String] = [:]
+        /// Propagation of the container's / once it is in place (private if nil).
+        public var rootPropagation: Mount.Propagation?
+        /// Supplementary groups of the command, and its umask.
+        public var additionalGroups: [UInt32] = []
+        public var umask: UInt32?
+        /// Data for an init extension (chapter 06 carries its hardening here), as JSON text.
+        public var extensionData: String?
+        /// Give the command a terminal: init opens a pseudo-terminal in the container's own
+        /// devpts, makes it the command's stdin, stdout, stderr and controlling terminal,
+        /// and sends the controller end to the parent (`IsolatedProcess.terminal`).
+        public var terminal = false
+        /// The terminal's size, rows by columns.
+        public var terminalSize: Terminal.WindowSize?
+        /// A FIFO on the host that a separate `start` will open, for `handOff()`. Init opens
+        /// it (as a path handle) before pivot_root, while it can still see it.
+        public var startFIFO: String?
 
         public init(command: [String], rootfs: String? = nil, namespaces: Set<Namespace> = []) {
             self.command = command
@@ -58,7 +85,7 @@ extension IsolatedProcess.Configuration {
     /// The file systems every container gets, as Docker and runc set them up. Where a user
     /// namespace forbids a fresh mount (proc without its own PID namespace, sysfs without
     /// its own network namespace), the host's is bind-mounted instead.
-    func standardMounts() -> [MountPoint] {
+    public func standardMounts() -> [MountPoint] {
         guard standardFileSystems, rootfs != nil, isolatedKinds.contains(.mount) else { return [] }
         let inUserNamespace = isolatedKinds.contains(.user)
         var mounts: [MountPoint] = []
@@ -88,7 +115,7 @@ extension IsolatedProcess.Configuration {
     }
 
     /// The device nodes of a minimal /dev: the ones every program may open.
-    static let standardDevices: [DeviceNode] = [
+    public static let standardDevices: [DeviceNode] = [
         DeviceNode(path: "/dev/null", major: 1, minor: 3),
         DeviceNode(path: "/dev/zero", major: 1, minor: 5),
         DeviceNode(path: "/dev/full", major: 1, minor: 7),
@@ -98,10 +125,10 @@ extension IsolatedProcess.Configuration {
     ]
 
     /// The links a minimal /dev holds: where programs expect to find their descriptors and ptmx.
-    static let standardLinks: [(path: String, target: String)] = [
-        ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
-        ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2"),
-        ("/dev/ptmx", "pts/ptmx"),
+    public static let standardLinks: [SymbolicLink] = [
+        SymbolicLink(path: "/dev/fd", target: "/proc/self/fd"), SymbolicLink(path: "/dev/stdin", target: "/proc/self/fd/0"),
+        SymbolicLink(path: "/dev/stdout", target: "/proc/self/fd/1"), SymbolicLink(path: "/dev/stderr", target: "/proc/self/fd/2"),
+        SymbolicLink(path: "/dev/ptmx", target: "pts/ptmx"),
     ]
 
     /// Refuses a configuration that cannot work, or that would quietly touch the host.
@@ -125,8 +152,17 @@ extension IsolatedProcess.Configuration {
             if joined.kind == .pid { try fail("joining a pid namespace takes a fork after setns; use exec") }
         }
         if !workingDirectory.hasPrefix("/") { try fail("working directory \(workingDirectory) is not absolute") }
+        if terminal && (rootfs == nil || !isolatedKinds.contains(.mount)) {
+            try fail("a terminal needs a rootfs in a mount namespace (it comes from the container's own /dev/pts)")
+        }
         for mount in mounts where !mount.destination.hasPrefix("/") {
             try fail("mount destination \(mount.destination) is not absolute")
+        }
+        for path in maskedPaths + readonlyPaths + devices.map(\.path) + deviceLinks.map(\.path) where !path.hasPrefix("/") {
+            try fail("path \(path) is not absolute")
+        }
+        if (!maskedPaths.isEmpty || !readonlyPaths.isEmpty || !sysctl.isEmpty) && !isolatedKinds.contains(.mount) {
+            try fail("masked paths, read-only paths and sysctls need a mount namespace")
         }
         try IDMapping.validate(uidMappings, kind: "uid map")
         try IDMapping.validate(gidMappings, kind: "gid map")

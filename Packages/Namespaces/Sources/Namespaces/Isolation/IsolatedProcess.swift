@@ -9,8 +9,8 @@ import Syscalls
 ///    namespaces, with one end of a socket pair as its descriptor 3.
 /// 2. With a new user namespace, the child waits right after the fork while the parent
 ///    writes its uid/gid maps, then becomes root inside and execs.
-/// 3. The parent sends the configuration, does its own set-up (`prepare`: later, the
-///    cgroup and the network), then says `go`.
+/// 3. The parent does its own set-up (`prepare`: later, the cgroup and the network, which
+///    may still add to the configuration), sends the configuration, then says `go`.
 /// 4. Init builds the container (mounts, pivot_root, hostname, ...) and answers `ready`,
 ///    or a failure naming its stage.
 /// 5. `start()` says `start`; init execs the command, which becomes PID 1 of the container.
@@ -24,6 +24,8 @@ import Syscalls
 public final class IsolatedProcess {
     /// The process: init until `start()`, then the command itself.
     public let pid: ProcessID
+    /// The controller end of the command's terminal, when the configuration asks for one.
+    public private(set) var terminal: FileDescriptor?
     private let descriptor: ProcessDescriptor?
     private var socket: SyncSocket?
     private var status: WaitStatus?
@@ -39,23 +41,38 @@ public final class IsolatedProcess {
         try? descriptor?.close()
     }
 
+    /// The pidfd of the process, for poll(2): readable once it has exited (nil on kernels
+    /// without pidfds).
+    public var handle: FileDescriptor? { descriptor?.fileDescriptor }
+
+    /// Takes the terminal's controller end: the caller now owns (and closes) it.
+    public func takeTerminal() -> FileDescriptor? {
+        defer { terminal = nil }
+        return terminal
+    }
+
     /// Spawns init and has it build the container; returns once it is ready to start.
     ///
     /// - Parameters:
     ///   - initExecutable: the program that runs `init` (default: this program).
     ///   - initArguments: its arguments; it must end up calling `ContainerInit.run()`.
     ///   - stdio: the container's descriptors 0, 1 and 2 (default: ours).
-    ///   - prepare: parent-side set-up, run while init waits for `go`.
+    ///   - prepare: parent-side set-up, run while init waits; it may complete the configuration
+    ///     now that the process (and its PID) exists.
     public static func create(
         _ configuration: Configuration,
         initExecutable: String = "/proc/self/exe",
         initArguments: [String] = ["init"],
         stdio: [CInt: FileDescriptor] = [0: .standardInput, 1: .standardOutput, 2: .standardError],
-        prepare: (IsolatedProcess) throws -> Void = { _ in }
+        prepare: (IsolatedProcess, inout Configuration) throws -> Void = { _, _ in }
     ) throws -> IsolatedProcess {
         try configuration.validate()
         var configuration = configuration
         configuration.mounts = configuration.standardMounts() + configuration.mounts
+        if configuration.rootfs == nil || !configuration.isolatedKinds.contains(.mount) {
+            configuration.devices = []
+            configuration.deviceLinks = []
+        }
 
         let (parentEnd, childEnd) = try FileDescriptor.socketPair()
         var spawn = Spawn(initExecutable, arguments: initArguments, environment: [])
@@ -94,8 +111,8 @@ public final class IsolatedProcess {
 
         let process = IsolatedProcess(pid: child.pid, descriptor: child.descriptor, socket: SyncSocket(fd: parentEnd))
         do {
+            try prepare(process, &configuration)
             try process.send(.configuration(configuration))
-            try prepare(process)
             try process.send(.go)
             try process.expectReady()
         } catch {
@@ -112,6 +129,26 @@ public final class IsolatedProcess {
             // A successful exec closes init's close-on-exec socket: end of file.
             if let reply = try socket?.receive(ChildMessage.self) {
                 throw reply.error ?? IsolationError.protocolError("unexpected \(reply) after start")
+            }
+        } catch {
+            abandon()
+            throw error
+        }
+        try? socket?.fd.close()
+        socket = nil
+    }
+
+    /// Hands the process over: init will wait for a reader on the configuration's
+    /// `startFIFO` (a separate `start` command, after this process has exited) instead of
+    /// our word.
+    public func handOff() throws {
+        do {
+            try send(.handOff)
+            // Init drops its parent-death signal and says so; only then may we exit.
+            switch try socket?.receive(ChildMessage.self) {
+            case .waiting?: break
+            case let reply?: throw reply.error ?? IsolationError.protocolError("unexpected \(reply) after hand-off")
+            case nil: throw IsolationError.protocolError("init \(endedStatus()) during the hand-off")
             }
         } catch {
             abandon()
@@ -159,6 +196,11 @@ public final class IsolatedProcess {
     private func expectReady() throws {
         switch try socket?.receive(ChildMessage.self) {
         case .ready?: return
+        case .terminal?:
+            // The controller end of the terminal init opened for the command, then ready.
+            guard let socket else { throw IsolationError.protocolError("no socket") }
+            terminal = try socket.fd.receiveDescriptor()
+            try expectReady()
         case let reply?: throw reply.error ?? IsolationError.protocolError("unexpected \(reply)")
         case nil: throw IsolationError.protocolError("init \(endedStatus()) before it was ready")
         }

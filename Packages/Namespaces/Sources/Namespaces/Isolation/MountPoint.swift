@@ -1,3 +1,4 @@
+import Glibc
 import Syscalls
 
 /// A file system to mount in the container, in the shape of the OCI runtime spec:
@@ -37,7 +38,7 @@ public struct MountPoint: Codable, Hashable, Sendable {
     }
 
     /// The options that are flags, and whether they set or clear them.
-    static let flagOptions: [String: (Mount.Flags, Bool)] = [
+    public static let flagOptions: [String: (Mount.Flags, Bool)] = [
         "ro": (.readOnly, true), "rw": (.readOnly, false),
         "nosuid": (.noSetUID, true), "suid": (.noSetUID, false),
         "nodev": (.noDevices, true), "dev": (.noDevices, false),
@@ -53,14 +54,41 @@ public struct MountPoint: Codable, Hashable, Sendable {
 /// A device node to create in the container's /dev.
 public struct DeviceNode: Codable, Hashable, Sendable {
     public var path: String
+    /// `c` (character), `b` (block) or `p` (FIFO), as in the OCI spec.
+    public var type: String
     public var major: UInt32
     public var minor: UInt32
     public var permissions: UInt32
+    public var uid: UInt32?
+    public var gid: UInt32?
 
-    public init(path: String, major: UInt32, minor: UInt32, permissions: UInt32 = 0o666) {
+    public init(path: String, type: String = "c", major: UInt32, minor: UInt32, permissions: UInt32 = 0o666,
+                uid: UInt32? = nil, gid: UInt32? = nil) {
         self.path = path
+        self.type = type
         self.major = major
         self.minor = minor
         self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+    }
+
+    /// The `S_IF*` file type for mknod.
+    var fileType: mode_t {
+        switch type {
+        case "b": S_IFBLK
+        case "p": S_IFIFO
+        default: S_IFCHR
+        }
+    }
+}
+
+/// A symbolic link to create in the container: `SymbolicLink(path: "/dev/fd", target: "/proc/self/fd")`.
+public struct SymbolicLink: Codable, Hashable, Sendable {
+    public var path: String
+    public var target: String
+    public init(path: String, target: String) {
+        self.path = path
+        self.target = target
     }
 }

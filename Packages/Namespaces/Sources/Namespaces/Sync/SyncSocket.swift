@@ -46,12 +46,19 @@ enum ParentMessage: Codable {
     case go
     /// Run the command.
     case start
+    /// Wait for a separate `start` command on the configuration's start FIFO, then run
+    /// the command (the OCI lifecycle: the creating process exits after `create`).
+    case handOff
 }
 
 /// What init says to the parent.
 enum ChildMessage: Codable {
     /// The container is built; init waits for `start`.
     case ready
+    /// After `handOff`: init no longer depends on us and waits on the start FIFO.
+    case waiting
+    /// The terminal's controller end follows, as a descriptor in the next packet.
+    case terminal
     /// A step failed. `errno` is the raw code when a system call failed.
     case failed(stage: String, errno: CInt?, detail: String)
     case commandNotFound(String)
@@ -59,7 +66,7 @@ enum ChildMessage: Codable {
 
     var error: IsolationError? {
         switch self {
-        case .ready: nil
+        case .ready, .waiting, .terminal: nil
         case .failed(let stage, let errno, let detail):
             .child(stage: stage, errno: errno.map(Errno.init(rawValue:)), detail: detail)
         case .commandNotFound(let command): .commandNotFound(command)

@@ -1,3 +1,4 @@
+import Syscalls
 /// What a container asks of a network when it starts.
 public struct AttachRequest: Sendable {
     public var containerID: String

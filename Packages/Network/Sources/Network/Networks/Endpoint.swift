@@ -1,3 +1,4 @@
+import Syscalls
 /// A container's place on a network: its address, its end of the veth pair, its names
 /// and published ports. Written to disk before anything is created in the kernel, so that
 /// a command killed half-way leaves a record of what to clean up.

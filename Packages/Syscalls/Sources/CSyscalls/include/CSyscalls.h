@@ -34,6 +34,11 @@ int dsk_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint
 int dsk_close_range(unsigned int first, unsigned int last, unsigned int flags);
 int dsk_fcntl_int(int fd, int cmd, int arg);
 
+/// Sends one descriptor over a Unix socket (SCM_RIGHTS), with a one-byte message.
+int dsk_send_fd(int socket, int fd);
+/// Receives one descriptor sent by dsk_send_fd (close-on-exec); returns it, or -1.
+int dsk_receive_fd(int socket);
+
 // MARK: - Namespaces and mounts
 
 int dsk_pivot_root(const char *new_root, const char *put_old);
@@ -112,6 +117,8 @@ int dsk_get_window_size(int fd, unsigned short *rows, unsigned short *columns);
 int dsk_set_window_size(int fd, unsigned short rows, unsigned short columns);
 /// Opens a new pseudo-terminal pair; both ends are close-on-exec.
 int dsk_open_pty(int *controller, int *peer);
+/// Unlocks the pseudo-terminal `controller` and opens its peer end (close-on-exec).
+int dsk_open_pty_peer(int controller);
 
 // MARK: - Spawning: the one fork/exec path
 
@@ -133,6 +140,7 @@ enum dsk_spawn_stage {
     DSK_SPAWN_CTTY = 8,
     DSK_SPAWN_CHDIR = 9,
     DSK_SPAWN_EXEC = 10,
+    DSK_SPAWN_SECCOMP = 11,     // prctl(PR_SET_NO_NEW_PRIVS) or seccomp(2)
 };
 
 /// Everything the child needs, prepared by the parent before the fork.
@@ -154,6 +162,9 @@ struct dsk_spawn_attr {
     int set_credentials;                  // 1: become uid/gid below, with no supplementary groups
     uid_t uid;
     gid_t gid;
+    int no_new_privs;                     // set no_new_privs just before exec
+    const struct sock_filter *seccomp;    // NULL, or a filter installed just before exec
+    unsigned short seccomp_length;
 };
 
 struct dsk_spawn_result {

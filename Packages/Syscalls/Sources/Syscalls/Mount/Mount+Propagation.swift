@@ -2,7 +2,7 @@ import Glibc
 
 extension Mount {
     /// How mount and unmount events spread between this mount and its peers.
-    public enum Propagation: Sendable {
+    public enum Propagation: String, Codable, Sendable {
         /// Events spread both ways with the peer group (systemd makes `/` shared).
         case shared
         /// Events from the master arrive; ours go nowhere.

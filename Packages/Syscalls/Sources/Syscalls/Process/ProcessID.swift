@@ -1,3 +1,4 @@
+import CSyscalls
 import Glibc
 
 /// A process ID, with the calls that act on a process by its number.
@@ -43,6 +44,20 @@ public struct ProcessID: RawRepresentable, Hashable, Sendable, CustomStringConve
         var status: CInt = 0
         let pid = try valueOrErrno { waitpid(rawValue, &status, WNOHANG) }
         return pid == 0 ? nil : WaitStatus(waitStatus: status)
+    }
+
+    /// The PID of an ended child, without reaping it (a subreaper uses this to reap every
+    /// child but one it waits for elsewhere); nil when none has ended.
+    ///
+    /// The corresponding system call is `waitid(2)` with `P_ALL`, `WNOHANG` and `WNOWAIT`.
+    public static func endedChild() throws -> ProcessID? {
+        var info = dsk_wait_info()
+        do {
+            try nothingOrErrno { dsk_waitid(CInt(P_ALL.rawValue), 0, WEXITED | WNOHANG | WNOWAIT, &info) }
+        } catch Errno.noChildProcess {
+            return nil
+        }
+        return info.pid == 0 ? nil : ProcessID(rawValue: info.pid)
     }
 
     /// Reaps any ended child of this process, without blocking: the pid and its status,

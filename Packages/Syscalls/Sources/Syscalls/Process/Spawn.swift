@@ -45,6 +45,11 @@ public struct Spawn: Sendable {
     /// (0, 0) in a new user namespace makes it root there, which exec needs in order to
     /// keep the namespace's capabilities.
     public var credentials: (uid: uid_t, gid: gid_t)?
+    /// Set no_new_privs in the child just before exec.
+    public var noNewPrivileges = false
+    /// A seccomp filter the child installs just before exec (it must allow `execve`).
+    /// Without no_new_privs this needs CAP_SYS_ADMIN.
+    public var seccompFilter: [Seccomp.Instruction]?
 
     /// A spawn of `executable` with `arguments` (default: just its path as argv[0]) and
     /// `environment` (default: ours).
@@ -91,8 +96,11 @@ public struct Spawn: Sendable {
                                     hold_parent_fd: hold?.write.rawValue ?? -1,
                                     set_credentials: credentials == nil ? 0 : 1,
                                     uid: credentials?.uid ?? 0,
-                                    gid: credentials?.gid ?? 0)
-                                return dsk_spawn_start(&attr, &result)
+                                    gid: credentials?.gid ?? 0,
+                                    no_new_privs: noNewPrivileges ? 1 : 0,
+                                    seccomp: nil,
+                                    seccomp_length: 0)
+                                return startWithFilter(&attr, &result)
                             }
                         }
                     }
@@ -110,6 +118,18 @@ public struct Spawn: Sendable {
             pending: pending)
         if !holdUntilReleased { try child.release() }
         return child
+    }
+}
+
+extension Spawn {
+    /// dsk_spawn_start with the seccomp filter's buffer pinned for the duration of the fork.
+    fileprivate func startWithFilter(_ attr: inout dsk_spawn_attr, _ result: inout dsk_spawn_result) -> CInt {
+        guard let seccompFilter else { return dsk_spawn_start(&attr, &result) }
+        return seccompFilter.withUnsafeBufferPointer { filter in
+            attr.seccomp = filter.baseAddress
+            attr.seccomp_length = UInt16(truncatingIfNeeded: filter.count)
+            return dsk_spawn_start(&attr, &result)
+        }
     }
 }
 
@@ -183,7 +203,7 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
     /// The step that failed, in the order the child runs them.
     public enum Stage: CInt, Sendable, CustomStringConvertible {
         case clone = 1, parentDeathSignal, signals, hold, credentials, session, fileDescriptors
-        case controllingTerminal, workingDirectory, exec
+        case controllingTerminal, workingDirectory, exec, seccomp
 
         public var description: String {
             switch self {
@@ -197,6 +217,7 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
             case .controllingTerminal: "ioctl TIOCSCTTY"
             case .workingDirectory: "chdir"
             case .exec: "exec"
+            case .seccomp: "seccomp"
             }
         }
     }

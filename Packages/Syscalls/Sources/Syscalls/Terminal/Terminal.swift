@@ -1,9 +1,10 @@
 import CSyscalls
+import Glibc
 
 /// Pseudo-terminals and the ioctls that make a terminal work for a container.
 public enum Terminal {
     /// The size of a terminal, in character cells.
-    public struct WindowSize: Hashable, Sendable {
+    public struct WindowSize: Hashable, Codable, Sendable {
         public var rows: UInt16
         public var columns: UInt16
         public init(rows: UInt16, columns: UInt16) {
@@ -21,6 +22,22 @@ public enum Terminal {
         var peer: CInt = -1
         try nothingOrErrno { dsk_open_pty(&controller, &peer) }
         return (FileDescriptor(rawValue: controller), FileDescriptor(rawValue: peer))
+    }
+
+    /// Opens the peer end of the pseudo-terminal whose controller is `controller`,
+    /// close-on-exec and without making it our controlling terminal.
+    ///
+    /// The corresponding calls are `unlockpt(3)` and `ioctl(2)` with `TIOCGPTPEER`.
+    public static func openPeer(of controller: FileDescriptor) throws -> FileDescriptor {
+        FileDescriptor(rawValue: try valueOrErrno { dsk_open_pty_peer(controller.rawValue) })
+    }
+
+    /// Makes the terminal `peer` descriptor `target` of this process (0, 1 or 2), inherited
+    /// across exec.
+    ///
+    /// The corresponding system call is `dup2(2)`.
+    public static func install(_ peer: FileDescriptor, as target: FileDescriptor) throws {
+        _ = try valueOrErrno { dup2(peer.rawValue, target.rawValue) }
     }
 
     /// Makes the terminal `fd` the controlling terminal of this session (after `setsid`).

@@ -1,0 +1,32 @@
+import Glibc
+import Syscalls
+
+extension Container {
+    /// `delete`: removes a stopped container: its cgroup (killing any process still in it,
+    /// such as one started by `exec`), its state, then the poststop hooks. A created or
+    /// running container is refused unless `force`, which kills it first.
+    public func delete(force: Bool = false) throws {
+        let lock = try store.lock(id)
+        defer { lock.release() }
+        let record = try store.load(id)
+        let container = Container(store: store, record: record)
+        let status = container.status
+        if status != .stopped {
+            guard force else { throw RuntimeError.state(id: id, status: status, operation: "delete") }
+            if let process = record.process, let handle = try? ProcessDescriptor.open(ProcessID(rawValue: process.pid)),
+               process.isAlive {
+                try? handle.send(.kill)
+                try? handle.close()
+            }
+            if status == .paused { try? container.cgroup.thaw() }
+            for _ in 0..<500 where record.process?.isAlive == true { usleep(10_000) }
+        }
+        try container.cgroup.remove()
+        var final = container.state
+        final.status = .stopped
+        for hook in record.spec.hooks?.poststop ?? [] {
+            do { try Hooks.run(hook, state: final) } catch { warn("\(error)") }
+        }
+        try store.remove(id)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import Syscalls
+
+/// The directory where the runtime keeps its containers' state (`--root`), one
+/// subdirectory per container. Every command that changes a container holds its lock.
+public struct ContainerStore: Sendable {
+    public let root: String
+
+    /// runc keeps its state in /run/runc; Dosirak's runtime in /run/dosirak/runtime.
+    public static let defaultRoot = "/run/dosirak/runtime"
+
+    public init(root: String = ContainerStore.defaultRoot) {
+        self.root = root
+    }
+
+    public func directory(_ id: String) -> String { root + "/" + id }
+
+    /// Container ids become directory names: letters, digits, `_`, `.` and `-`.
+    public static func validate(id: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+        guard !id.isEmpty, id.count <= 1024, id.allSatisfy(allowed.contains), id != ".", id != ".." else {
+            throw RuntimeError.invalidID(id)
+        }
+    }
+
+    /// Creates the root directory (0700: state holds configuration and PIDs) if needed.
+    func prepare() throws {
+        var path = ""
+        for component in root.split(separator: "/") {
+            path += "/" + component
+            do {
+                try FileSystem.makeDirectory(path, permissions: 0o711)
+            } catch Errno.fileExists {
+            } catch let errno as Errno {
+                throw RuntimeError.failed("create state directory \(path): \(errno)")
+            }
+        }
+    }
+
+    /// Takes the lock of container `id` (held until the descriptor is closed, or the
+    /// process dies). `create` takes the store's own lock to claim the id.
+    func lock(_ id: String? = nil) throws -> FileLock {
+        let path = id.map { directory($0) + "/lock" } ?? root + "/.lock"
+        do {
+            return try FileLock.acquire(path)
+        } catch Errno.noSuchFileOrDirectory where id != nil {
+            throw RuntimeError.notFound(id!)
+        } catch let errno as Errno {
+            throw RuntimeError.failed("lock \(path): \(errno)")
+        }
+    }
+
+    public func load(_ id: String) throws -> ContainerRecord {
+        try ContainerStore.validate(id: id)
+        let path = directory(id) + "/state.json"
+        let data: [UInt8]
+        do {
+            let fd = try FileDescriptor.open(path)
+            data = try fd.closeAfter { try fd.readAll() }
+        } catch Errno.noSuchFileOrDirectory {
+            throw RuntimeError.notFound(id)
+        } catch let errno as Errno {
+            throw RuntimeError.failed("read \(path): \(errno)")
+        }
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: Data(data))
+        } catch {
+            throw RuntimeError.failed("\(path): unreadable state: \(error)")
+        }
+    }
+
+    /// Writes the record to a temporary file and renames it into place: a reader sees the
+    /// old state or the new one, never half of one, even if we are killed in between.
+    public func save(_ record: ContainerRecord) throws {
+        let path = directory(record.id) + "/state.json"
+        let temporary = path + ".tmp"
+        do {
+            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o600)
+            try fd.closeAfter { try fd.writeAll(Array(try JSONEncoder().encode(record))) }
+            if rename(temporary, path) != 0 { throw Errno.current }
+        } catch let errno as Errno {
+            throw RuntimeError.failed("write \(path): \(errno)")
+        }
+    }
+
+    /// Every container id in the store.
+    public func ids() -> [String] {
+        ((try? FileSystem.entries(of: root)) ?? [])
+            .filter { $0.kind == .directory && !$0.name.hasPrefix(".") }.map(\.name).sorted()
+    }
+
+    /// Removes a container's directory and everything in it.
+    func remove(_ id: String) throws {
+        let directory = directory(id)
+        for entry in (try? FileSystem.entries(of: directory)) ?? [] {
+            try? FileSystem.remove(directory + "/" + entry.name)
+        }
+        do {
+            try FileSystem.remove(directory, directory: true)
+        } catch Errno.noSuchFileOrDirectory {
+        } catch let errno as Errno {
+            throw RuntimeError.failed("remove \(directory): \(errno)")
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Syscalls
+
+/// What the runtime's init does after the container's file tree is built, carried to init
+/// as JSON in `IsolatedProcess.Configuration.extensionData`.
+struct Hardening: Codable, Sendable {
+    var capabilities: Spec.Capabilities?
+    var noNewPrivileges = false
+    var rlimits: [Spec.Rlimit] = []
+    var oomScoreAdj: Int?
+    /// The compiled seccomp filter, installed just before exec.
+    var seccomp: [BPFInstruction]?
+    /// Hooks run by init, and the State JSON they get on stdin.
+    var createContainer: [Spec.Hook] = []
+    var startContainer: [Spec.Hook] = []
+    var state: State?
+}

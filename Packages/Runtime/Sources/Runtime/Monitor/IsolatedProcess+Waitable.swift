@@ -1,0 +1,3 @@
+import Namespaces
+
+extension IsolatedProcess: WaitableProcess {}

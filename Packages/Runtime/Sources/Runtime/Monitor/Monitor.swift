@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+import Namespaces
+import Syscalls
+
+/// What a monitor supervises: one container, its bundle, and where its output goes.
+public struct MonitorOptions: Codable, Sendable {
+    public var id: String
+    public var bundle: String
+    /// The OCI runtime's state directory (`--root`).
+    public var runtimeRoot: String
+    /// The json-file log; nil: no log.
+    public var logPath: String?
+    /// The Unix socket clients attach to (`docker attach`, `run -it`).
+    public var attachSocket: String
+    /// Keep the container's stdin open for attached clients (`-i`).
+    public var interactive: Bool
+    /// The program that runs the container's init: this one, as `init`.
+    public var initExecutable = "/proc/self/exe"
+    public var initArguments = ["init"]
+
+    public init(id: String, bundle: String, runtimeRoot: String, logPath: String?, attachSocket: String, interactive: Bool) {
+        self.id = id
+        self.bundle = bundle
+        self.runtimeRoot = runtimeRoot
+        self.logPath = logPath
+        self.attachSocket = attachSocket
+        self.interactive = interactive
+    }
+}
+
+/// How a supervised run ended.
+public struct ExitRecord: Codable, Sendable, Equatable {
+    /// The shell's number: the exit code, or 128 + the signal that killed it.
+    public var exitCode: Int32
+    public var signal: Int32?
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// The kernel's OOM killer ended it.
+    public var oomKilled: Bool
+}
+
+/// The conversation between the command that launches a monitor and the monitor.
+public enum MonitorMessage: Codable, Sendable {
+    /// From the monitor: the container exists (the attach socket is listening).
+    case created(pid: Int32)
+    /// From the launcher: start it.
+    case start
+    /// From the monitor: it runs.
+    case started(pid: Int32)
+    /// From the monitor: it could not be created or started.
+    case failed(String, exitCode: Int32)
+}
+
+/// A container's supervisor, one per container, like conmon or containerd-shim: it outlives
+/// the command that started the container, holds the container's terminal or output
+/// pipes, writes its log, relays attached clients, records how it ended, and cleans up.
+///
+/// It runs as `dosirak monitor ...`, started in a session of its own. It is a child
+/// subreaper, so processes orphaned in the container come to it and are reaped.
+public enum Monitor {
+    /// What the launching program adds: work before the start (joining networks) and after
+    /// the exit (releasing them; `.restart` to run the container again).
+    public struct Callbacks {
+        public var beforeStart: (Container) throws -> Void
+        public var afterExit: (ExitRecord) -> Next
+        public init(beforeStart: @escaping (Container) throws -> Void = { _ in },
+                    afterExit: @escaping (ExitRecord) -> Next = { _ in .finish }) {
+            self.beforeStart = beforeStart
+            self.afterExit = afterExit
+        }
+    }
+
+    public enum Next { case finish, restart }
+
+    /// Supervises the container until it is finished with. `control` is the launcher's
+    /// socket (descriptor 3): created, then start, then started.
+    public static func run(_ options: MonitorOptions, control: FileDescriptor, callbacks: Callbacks) -> Never {
+        try? CurrentProcess.setName("dosirak:[monitor]")
+        try? CurrentProcess.setChildSubreaper()
+        signal(SIGPIPE, SIG_IGN)
+        var control: FileDescriptor? = control
+        while true {
+            let outcome = supervise(options, control: control, callbacks: callbacks)
+            // Only the first run reports to the launcher; a restart is on our own.
+            if let fd = control { try? fd.close() }
+            control = nil
+            guard let record = outcome else { exit(1) }
+            if callbacks.afterExit(record) != .restart { exit(0) }
+        }
+    }
+
+    /// One life of the container: create, start, relay, wait, delete. Nil if it never ran.
+    static func supervise(_ options: MonitorOptions, control: FileDescriptor?, callbacks: Callbacks) -> ExitRecord? {
+        func say(_ message: MonitorMessage) {
+            if let control, let data = try? JSONEncoder().encode(message) { try? control.sendMessage(Array(data)) }
+        }
+        let store = ContainerStore(root: options.runtimeRoot)
+        let session: Session
+        do {
+            session = try Session(options, store: store)
+        } catch {
+            say(.failed("\(error)", exitCode: (error as? IsolationError)?.exitCode ?? 125))
+            return nil
+        }
+        defer { session.close() }
+        do {
+            try callbacks.beforeStart(session.container)
+            say(.created(pid: session.container.record.process?.pid ?? 0))
+            if let control {
+                // The launcher may attach first, so as to miss no output; then it says start.
+                let reply = try control.read(upTo: 4096)
+                guard !reply.isEmpty, case .start = try JSONDecoder().decode(MonitorMessage.self, from: Data(reply)) else {
+                    try? session.container.delete(force: true)
+                    return nil
+                }
+            }
+            try session.start()
+            say(.started(pid: session.container.record.process?.pid ?? 0))
+        } catch {
+            say(.failed("\(error)", exitCode: (error as? IsolationError)?.exitCode ?? 125))
+            try? session.container.delete(force: true)
+            return nil
+        }
+        return session.relayUntilExit()
+    }
+}

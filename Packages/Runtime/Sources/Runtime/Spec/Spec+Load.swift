@@ -1,0 +1,36 @@
+import Foundation
+import Syscalls
+
+extension Spec {
+    /// Reads `config.json` from a bundle directory.
+    public static func load(bundle: String) throws -> Spec {
+        let path = bundle + "/config.json"
+        let data: Data
+        do {
+            let fd = try FileDescriptor.open(path)
+            data = Data(try fd.closeAfter { try fd.readAll() })
+        } catch let errno as Errno {
+            throw RuntimeError.bundle("read \(path): \(errno)")
+        }
+        do {
+            return try JSONDecoder().decode(Spec.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw RuntimeError.bundle("\(path): missing \(Spec.codingPath(context.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw RuntimeError.bundle("\(path): wrong type at \(Spec.codingPath(context.codingPath))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw RuntimeError.bundle("\(path): not valid JSON\(context.codingPath.isEmpty ? "" : " at " + Spec.codingPath(context.codingPath))")
+        }
+    }
+
+    /// `process.user.uid`-style path of a decoding error.
+    static func codingPath(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
+    }
+
+    /// The root file system's absolute path: `root.path`, relative to the bundle if not absolute.
+    public func rootfs(bundle: String) throws -> String {
+        guard let path = root?.path, !path.isEmpty else { throw RuntimeError.bundle("config.json has no root.path") }
+        return path.hasPrefix("/") ? path : bundle + "/" + path
+    }
+}
