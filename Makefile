@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime
+PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime CLI
 # Debian packages the demos and tests need.
 DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc
 

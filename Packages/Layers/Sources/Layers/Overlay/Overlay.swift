@@ -50,19 +50,28 @@ public struct Overlay: Sendable {
         }
         try check("mkdir", directory) { mkdir(directory, 0o711) }
         do {
-            for path in [overlay.upperDirectory, overlay.workDirectory, overlay.mergedDirectory] {
-                try check("mkdir", path) { mkdir(path, 0o755) }
-            }
-            do {
-                try Mount.mount("overlay", on: overlay.mergedDirectory, type: "overlay", data: overlay.options)
-            } catch let error as Errno {
-                throw LayersError.context("mount overlay on \(overlay.mergedDirectory)", "\(error)\(Overlay.hint(for: error, directory: directory))")
-            }
+            try overlay.mount()
         } catch {
             SnapshotStore.removeTree(directory)
             throw error
         }
         return overlay
+    }
+
+    /// Mounts the overlay on `merged`, making whichever of `directory`, `upper`, `work` and
+    /// `merged` is missing. A stopped container started again is mounted this way, over the
+    /// `upper` directory that holds its changes so far.
+    public func mount() throws {
+        guard !isMounted else { return }
+        if access(directory, F_OK) != 0 { try check("mkdir", directory) { mkdir(directory, 0o711) } }
+        for path in [upperDirectory, workDirectory, mergedDirectory] where access(path, F_OK) != 0 {
+            try check("mkdir", path) { mkdir(path, 0o755) }
+        }
+        do {
+            try Mount.mount("overlay", on: mergedDirectory, type: "overlay", data: options)
+        } catch let error as Errno {
+            throw LayersError.context("mount overlay on \(mergedDirectory)", "\(error)\(Overlay.hint(for: error, directory: directory))")
+        }
     }
 
     /// Whether the overlay is mounted on `merged`, by the kernel's account.

@@ -1,0 +1,3 @@
+extension Commands {
+    static var systemCommands: [Command] { [] }
+}
