@@ -49,8 +49,19 @@ test-umbrella:
 check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
-## run: the newest stage's demo
-run: demo-06
+## run: the dosirak command: builds it, makes the default image, and starts a shell in a
+## container (a plain command instead when there is no terminal)
+DOSIRAK := Packages/CLI/.build/debug/dosirak
+run: setup
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak
+	@$(DOSIRAK) image busybox >/dev/null
+	@if [ -t 0 ] && [ -t 1 ]; then \
+	  echo "dosirak run --rm -it busybox sh   (exit to leave)"; \
+	  $(DOSIRAK) run --rm -it busybox sh; \
+	else \
+	  echo "dosirak run --rm busybox sh -c '...'   (no terminal here, so no -it)"; \
+	  $(DOSIRAK) run --rm busybox sh -c 'echo "hello from $$(hostname), a container on $$(ip -4 -o addr show eth0 | awk "{print \$$4}")"'; \
+	fi
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup

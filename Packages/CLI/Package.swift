@@ -27,6 +27,10 @@ let package = Package(
             .product(name: "Runtime", package: "Runtime"),
         ]),
         .executableTarget(name: "dosirak", dependencies: ["CLI"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "dosirak"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "CLI", "dosirak",
+            .product(name: "Cgroups", package: "Cgroups"),
+            .product(name: "Network", package: "Network"),
+        ]),
     ]
 )

@@ -27,7 +27,7 @@ struct CommandResult {
 /// Commands run as `nsenter --net=... dosirak --root ROOT ...`. At the end every container is
 /// removed, every network and volume too, the monitors adopted here are reaped, mounts under
 /// the root are taken down, and the namespace is deleted.
-final class World {
+final class World: @unchecked Sendable {  // `adopted` is guarded by `lock`
     let root: String
     /// The network namespace's name (`ip netns`), if this world has one.
     let namespace: String?
@@ -108,9 +108,12 @@ final class World {
     }
 
     /// The processes this test adopted: monitors and DNS responders whose launcher exited.
-    var adopted: Set<pid_t> = []
+    private var adopted: Set<pid_t> = []
+    private let lock = NSLock()
 
     func adoptMonitors() {
+        lock.lock()
+        defer { lock.unlock() }
         let index = ContainerIndex(root: root + "/containers")
         for entry in index.all() {
             if let monitor = entry.state.monitor { adopted.insert(monitor.pid) }
@@ -124,7 +127,15 @@ final class World {
         }
     }
 
+    var hasAdopted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !adopted.isEmpty
+    }
+
     func reapAdopted() {
+        lock.lock()
+        defer { lock.unlock() }
         for pid in adopted {
             var status: CInt = 0
             if waitpid(pid, &status, WNOHANG) == pid { adopted.remove(pid) }
@@ -150,7 +161,7 @@ final class World {
         }
         _ = try? run("network", "rm", "bridge")
         for name in (try? run("volume", "ls", "-q").lines) ?? [] { _ = try? run("volume", "rm", name) }
-        for _ in 0..<250 where !adopted.isEmpty {
+        for _ in 0..<250 where hasAdopted {
             reapAdopted()
             usleep(20_000)
         }

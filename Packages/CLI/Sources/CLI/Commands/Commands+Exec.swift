@@ -37,7 +37,8 @@ extension Commands {
             process.user = try UserDatabase(rootfs: context.containers.rootfs(entry.id)).resolve(user)
         }
         if arguments.bool("privileged") {
-            process.capabilities = Spec.Capabilities(bounding: Capability.names, effective: Capability.names, permitted: Capability.names)
+            let all = Context.allCapabilities
+            process.capabilities = Spec.Capabilities(bounding: all, effective: all, permitted: all)
         }
         var options = Container.ExecOptions(process: process)
         options.helperExecutable = context.executable

@@ -23,7 +23,7 @@ extension Context {
         // Docker leaves the file limit as the daemon has it; so do we, from our own.
         process.rlimits = nil
         process.noNewPrivileges = options.noNewPrivileges
-        let capabilities = options.privileged ? Capability.names : effectiveCapabilities(options)
+        let capabilities = options.privileged ? Context.allCapabilities : effectiveCapabilities(options)
         process.capabilities = Spec.Capabilities(bounding: capabilities, effective: capabilities, permitted: capabilities)
         spec.process = process
 
@@ -85,9 +85,15 @@ extension Context {
     func effectiveCapabilities(_ options: RunOptions) -> [String] {
         var set = Set(options.capDrop.contains("ALL") ? [] : Spec.dockerCapabilities)
         set.subtract(options.capDrop)
-        if options.capAdd.contains("ALL") { set.formUnion(Capability.names) }
+        if options.capAdd.contains("ALL") { set.formUnion(Context.allCapabilities) }
         set.formUnion(options.capAdd.filter { $0 != "ALL" })
         return set.sorted()
+    }
+
+    /// Every capability we hold ourselves (`--privileged` gets them all): the kernel's list,
+    /// less what our own bounding set lacks (a machine may withhold some even from root).
+    static var allCapabilities: [String] {
+        Capability.all().filter { (try? Capabilities.boundingContains($0)) == true }.map(\.name)
     }
 
     /// `-m`, `--memory-swap`, `--cpus`, `--cpuset-cpus` and `--pids-limit` as cgroup limits.

@@ -25,48 +25,34 @@ enum ContainerMonitor {
     }
 
     /// Between create and start: the container's network namespace exists (its init waits),
-    /// so its interface can be moved in, as a CNI plugin or libnetwork does at this point.
+    /// so its interfaces can be moved in, as a CNI plugin or libnetwork does at this point.
     static func connect(_ context: Context, id: String, container: Runtime.Container) throws {
         let entry = try context.containers.load(id: id)
         guard let process = container.record.process else { return }
         let namespace = NetworkNamespace.of(pid: process.pid)
-        switch try NetworkMode(parsing: entry.options.network) {
-        case .host:
-            return
-        case .none:
-            try NetworkMode.configureLoopbackOnly(namespace)
-        case .bridge(let name):
-            // Docker's default network is made the first time a container needs it.
-            if name == BridgeNetwork.defaultName { _ = try context.networks.defaultNetwork() }
-            var request = AttachRequest(containerID: id, containerName: entry.name, hostname: entry.hostname,
-                                        network: name, namespace: namespace, process: process)
-            request.aliases = entry.options.networkAliases
-            request.ports = try entry.options.publish.flatMap { try RunOptions.portMappings($0) }
-            if entry.options.publishAll, let image = try? context.images.image(manifest: .init(parsing: entry.imageManifest)) {
-                for exposed in image.configuration.config?.ports ?? [] {
-                    let parts = exposed.split(separator: "/")
-                    guard let port = UInt16(parts[0]), !request.ports.contains(where: { $0.containerPort == port }) else { continue }
-                    request.ports.append(PortMapping(hostPort: 0, containerPort: port,
-                                                     transport: parts.count > 1 && parts[1] == "udp" ? .udp : .tcp))
-                }
+        var joined: [NetworkSettings] = []
+        do {
+            switch try NetworkMode(parsing: entry.options.network) {
+            case .host:
+                return
+            case .none:
+                try NetworkMode.configureLoopbackOnly(namespace)
+            case .bridge(let name):
+                let ports = try context.publishedPorts(entry)
+                let (settings, files, gateway) = try context.attach(entry, to: name, aliases: entry.options.networkAliases,
+                                                                    ports: ports, namespace: namespace, process: process)
+                joined.append(settings)
+                try context.writeFiles(files, for: entry, gateway: gateway)
             }
-            let attachment = try context.networks.attach(request)
-            do {
-                try context.writeFiles(attachment.files, for: entry, gateway: attachment.network.gateway)
-                try context.containers.update(id) { entry in
-                    entry.network = NetworkSettings(
-                        network: name, address: attachment.endpoint.address.description,
-                        prefixLength: attachment.network.subnet.prefixLength, gateway: attachment.network.gateway.description,
-                        macAddress: attachment.endpoint.mac.description,
-                        ports: attachment.endpoint.ports.map {
-                            PublishedPort(hostAddress: $0.hostAddress?.description ?? "0.0.0.0", hostPort: $0.hostPort,
-                                          containerPort: $0.containerPort, transport: $0.transport.rawValue)
-                        })
-                }
-            } catch {
-                try? context.networks.detach(containerID: id, network: name)
-                throw error
+            for connection in entry.connected where connection.name != entry.options.network {
+                let (settings, _, _) = try context.attach(entry, to: connection.name, aliases: connection.aliases,
+                                                          ports: [], namespace: namespace, process: process)
+                joined.append(settings)
             }
+            try context.containers.update(id) { $0.networks = joined }
+        } catch {
+            try? context.networks.detachEverywhere(containerID: id)
+            throw error
         }
     }
 
@@ -106,7 +92,7 @@ enum ContainerMonitor {
                 entry.state.finishedAt = Date()
             }
             entry.state.process = nil
-            entry.network = nil
+            entry.networks = []
             if restart {
                 entry.state.status = .restarting
                 entry.state.restartCount += 1

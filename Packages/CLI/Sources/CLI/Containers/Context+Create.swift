@@ -79,7 +79,7 @@ extension Context {
                     id: id, name: chosen, image: imageName, imageID: image.id.description,
                     imageManifest: image.manifestDigest.description, created: Date(), path: path,
                     args: Array(argv.dropFirst()), hostname: options.hostname ?? String(id.prefix(12)), options: options,
-                    volumes: volumes, state: ContainerState(), network: nil)
+                    volumes: volumes, state: ContainerState())
                 try FileManager.default.createDirectory(atPath: containers.filesDirectory(id), withIntermediateDirectories: true)
                 try containers.save(entry)
                 return entry

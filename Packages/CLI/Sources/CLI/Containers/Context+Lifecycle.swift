@@ -31,7 +31,7 @@ extension Context {
             }
             entry.state.process = nil
             entry.state.monitor = nil
-            entry.network = nil
+            entry.networks = []
         }) ?? entry
     }
 

@@ -24,7 +24,7 @@ public struct VolumeSpec: Codable, Sendable, Equatable {
             source = ""
             destination = parts[0]
         case 2, 3:
-            if parts.count == 3 || parts[1].hasPrefix("/") {
+            if parts.count == 3 || !parts[0].hasPrefix("/") || parts[1].hasPrefix("/") {
                 source = parts[0]
                 destination = parts[1]
                 if parts.count == 3 { options = parts[2].split(separator: ",").map(String.init) }

@@ -23,8 +23,13 @@ public struct ContainerEntry: Codable, Sendable {
     /// `-v` and `--mount`, with anonymous volumes given their names.
     public var volumes: [VolumeSpec]
     public var state: ContainerState
-    /// Where it is connected, while it runs.
-    public var network: NetworkSettings?
+    /// Networks joined with `network connect`, besides `options.network`.
+    public var connected: [NetworkConnection] = []
+    /// Where it is connected while it runs: its first network (`options.network`), then the others.
+    public var networks: [NetworkSettings] = []
+
+    /// The first network's settings (where `-p` ports are published).
+    public var network: NetworkSettings? { networks.first }
 
     public var shortID: String { String(id.prefix(12)) }
     public var commandLine: String { ([path] + args).joined(separator: " ") }
@@ -56,7 +61,13 @@ public struct ContainerState: Codable, Sendable {
     public var isLive: Bool { status == .running || status == .paused || status == .restarting }
 }
 
-/// A container's place on its network while it runs.
+/// A network joined with `network connect`, with the container's extra names on it.
+public struct NetworkConnection: Codable, Sendable, Equatable {
+    public var name: String
+    public var aliases: [String]
+}
+
+/// A container's place on one network while it runs.
 public struct NetworkSettings: Codable, Sendable {
     public var network: String
     public var address: String?
