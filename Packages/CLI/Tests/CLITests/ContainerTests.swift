@@ -221,6 +221,21 @@ struct ContainerTests {
         #expect(normal.output == "Seccomp:\t2\n")
     }
 
+    @Test("--init: a reaper as PID 1 passes SIGTERM on (stop is quick) and reaps orphans")
+    func initProcess() throws {
+        let world = try World()
+        let tree = try world.run("run", "--rm", "--init", "--network", "none", "busybox", "sh", "-c",
+                                 "sleep 0.1 & cat /proc/1/comm; exit 3")
+        #expect(tree.status == 3)
+        #expect(tree.output == "dosirak:[init]\n")
+        _ = try world.run("run", "-d", "--init", "--name", "sleeper", "--network", "none", "busybox", "sleep", "60")
+        let started = Date()
+        #expect(try world.run("stop", "sleeper").status == 0)
+        // Without --init, sleep as PID 1 would ignore SIGTERM and be killed after 10 s.
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try world.run("inspect", "-f", "{{.State.ExitCode}}", "sleeper").output == "143\n")
+    }
+
     @Test("run -it under a terminal: typed commands run, their output comes back, the exit code is the shell's")
     func terminal() throws {
         let world = try World()

@@ -13,6 +13,7 @@ extension Context {
         let rootfs = containers.rootfs(entry.id)
         var spec = Spec.default(args: [entry.path] + entry.args, terminal: options.tty, rootfs: rootfs)
         spec.hostname = entry.hostname
+        if options.initProcess { spec.annotations = [Spec.initAnnotation: "true"] }
         spec.root?.readonly = options.readOnly ? true : nil
 
         var process = spec.process!

@@ -76,4 +76,13 @@ public struct RuntimeInit: InitExtension {
             try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
         }
     }
+
+    /// The command: exec'd in place of init, or with `--init` run under a reaper that stays PID 1.
+    public func execute(_ configuration: IsolatedProcess.Configuration, program: String, environment: [String],
+                        started: () -> Void) throws -> Never {
+        if try hardening(configuration).reaper {
+            try InitReaper.run(program, arguments: configuration.command, environment: environment, started: started)
+        }
+        try CurrentProcess.exec(program, arguments: configuration.command, environment: environment)
+    }
 }
