@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apach
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 bench bench-04 bench-05 bench-06 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -81,6 +81,9 @@ demo-05: setup
 
 demo-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q --product runtime-demo && .build/debug/runtime-demo
+
+demo-07: setup
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && Scripts/tour.sh .build/debug/dosirak
 
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
 bench: bench-04 bench-05 bench-06
