@@ -16,10 +16,18 @@ public struct RuntimeInit: InitExtension {
         ContainerInit.run(extension: RuntimeInit())
     }
 
+    /// The runtime's part of the configuration, decoded once (init calls us four times, and
+    /// a compiled seccomp filter is the largest thing a container's configuration carries).
     func hardening(_ configuration: IsolatedProcess.Configuration) throws -> Hardening {
         guard let text = configuration.extensionData else { return Hardening() }
-        return try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
+        if let (source, decoded) = RuntimeInit.decoded, source == text { return decoded }
+        let hardening = try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
+        RuntimeInit.decoded = (text, hardening)
+        return hardening
     }
+
+    /// Init is single-threaded: a plain static is safe here.
+    nonisolated(unsafe) static var decoded: (String, Hardening)?
 
     /// createContainer hooks: after the mounts, before pivot_root, inside the container's
     /// namespaces (their paths resolve on the host's file tree, still visible here).
