@@ -418,23 +418,14 @@ enum Host {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The file system `path` is on, by the names `docker info` gives the backing file system
-    /// (`extfs`, `xfs`, `btrfs`, `tmpfs`, ...): the type of the deepest mount holding it,
-    /// from /proc/self/mountinfo (`ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE ...`).
+    /// The file system `path` is on (chapter 04's `Overlay.fileSystemType`, from the mount
+    /// table), by the names `docker info` gives the backing file system: `extfs`, `xfs`, ...
     static func fileSystemName(of path: String) -> String {
-        var best: (mountPoint: String, type: String)?
-        for line in (Host.read("/proc/self/mountinfo") ?? "").split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4 else { continue }
-            let mountPoint = String(fields[4])
-            let inside = mountPoint == "/" || path == mountPoint || path.hasPrefix(mountPoint + "/")
-            if inside && mountPoint.count >= (best?.mountPoint.count ?? 0) { best = (mountPoint, String(fields[dash + 1])) }
-        }
-        switch best?.type {
-        case nil: return "<unknown>"
-        case "ext2", "ext3", "ext4": return "extfs"
-        case "overlay": return "overlayfs"
-        case let type?: return type
+        switch Overlay.fileSystemType(of: path) {
+        case nil: "<unknown>"
+        case "ext2", "ext3", "ext4": "extfs"
+        case "overlay": "overlayfs"
+        case let type?: type
         }
     }
 
