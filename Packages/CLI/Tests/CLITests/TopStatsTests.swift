@@ -186,4 +186,19 @@ struct TopStatsTests {
         #expect(header == ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"])
         #expect(table.lines.first?.hasPrefix("CONTAINER ID   NAME      CPU %     ") == true)
     }
+
+    @Test("stats without --no-stream redraws every second until interrupted, and ends when its reader does", .enabled(if: canRunContainers))
+    func statsStream() throws {
+        let world = try World()
+        _ = try world.started("--name", "busy", "--network", "none", "busybox", "sleep", "60")
+        let command = [dosirakBinary, "--root", world.root, "stats", "--format", "{{.Name}} {{.PIDs}}"]
+        let (_, output) = try Spawn("/usr/bin/timeout", arguments: ["-s", "INT", "3.5"] + command).output()
+        let frames = output.components(separatedBy: "\u{1B}[2J\u{1B}[H").dropFirst()
+        #expect(frames.count >= 2 && frames.count <= 4, "\(frames.count) frames")
+        #expect(frames.allSatisfy { $0 == "busy 1\n" })
+        // `| head` closes the pipe: stats must end rather than draw into it forever.
+        let piped = command.map { "'\($0)'" }.joined(separator: " ") + " | head -c 20 >/dev/null"
+        let (status, _) = try Spawn("/usr/bin/timeout", arguments: ["10", "/bin/sh", "-c", piped]).output()
+        #expect(status == .exited(0))
+    }
 }

@@ -26,8 +26,8 @@ extension Commands {
                 ("Components", .array([
                     .object([("Name", .string("Engine")), ("Version", .string(Dosirak.version)),
                              ("Details", .object([("SwiftVersion", .string(Host.swiftVersion))] + platform))]),
-                    .object([("Name", .string("dosirak-runtime")), ("Version", .string(runtime?.version ?? "")),
-                             ("Details", .object([("Spec", .string(runtime?.spec ?? ""))]))]),
+                    .object([("Name", .string("dosirak-runtime")), ("Version", .string(runtime ?? "")),
+                             ("Details", .object([("Spec", .string(Spec.version))]))]),
                 ])),
                 ("Version", .string(Dosirak.version)), ("SwiftVersion", .string(Host.swiftVersion)),
             ] + platform + [("KernelVersion", .string(Host.kernelVersion))])),
@@ -50,8 +50,8 @@ extension Commands {
               Swift version:\t\(Host.swiftVersion)
               OS/Arch:\tlinux/\(Host.goArch)
              dosirak-runtime:
-              Version:\t\(runtime?.version ?? "unknown")
-              Spec:\t\(runtime?.spec ?? Spec.version)
+              Version:\t\(runtime ?? "unknown")
+              Spec:\t\(Spec.version)
             """
         context.say(TabWriter(minWidth: 20, padding: 1).format(text))
         return 0
@@ -429,17 +429,14 @@ enum Host {
         }
     }
 
-    /// What `dosirak-runtime --version` says: this program again, called by that name, as
-    /// dockerd asks runc (`runc --version`) for the same two lines.
-    static func runtimeVersion(_ executable: String) -> (version: String, spec: String)? {
+    /// The version `dosirak-runtime --version` prints: this program again, called by that
+    /// name, as dockerd asks `runc --version`.
+    static func runtimeVersion(_ executable: String) -> String? {
         var spawn = Spawn(executable, arguments: ["--version"])
         spawn.arguments[0] = "dosirak-runtime"
         guard let (status, output) = try? spawn.output(), status == .exited(0) else { return nil }
         // dosirak-runtime version 0.1.0
         // spec: 1.2.0
-        let lines = output.split(separator: "\n")
-        guard lines.count >= 2, let version = lines[0].split(separator: " ").last,
-              let spec = lines[1].split(separator: " ").last else { return nil }
-        return (String(version), String(spec))
+        return output.split(separator: "\n").first?.split(separator: " ").last.map(String.init)
     }
 }
