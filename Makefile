@@ -7,12 +7,12 @@ SWIFT ?= swift
 # Stage packages, in dependency order (each builds and tests alone).
 PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime CLI
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc libcurl4-openssl-dev
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 install clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -97,6 +97,27 @@ bench-05: setup
 bench-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
 	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
+
+## install: dosirak (release, the Swift runtime linked in, stripped) in $(PREFIX)/bin, dosirak-runtime as a
+## link to it (the same binary is the OCI runtime when called by that name), and the bash and zsh
+## completions, which the installed binary writes from its own commands.
+PREFIX ?= /usr/local
+BASH_COMPLETIONS ?= /usr/share/bash-completion/completions
+ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/site-functions
+
+install: setup
+	@command -v $(SWIFT) >/dev/null || { echo "install: swift not found in PATH (Swift 6 is required)"; exit 1; }
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak
+	@set -e; binary="$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"; \
+	  if ldd "$$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
+	    echo "install: $$binary still loads the Swift runtime from the toolchain:"; ldd "$$binary" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
+	  fi; \
+	  install -D -s -m 755 "$$binary" "$(DESTDIR)$(PREFIX)/bin/dosirak"; \
+	  ln -sfn dosirak "$(DESTDIR)$(PREFIX)/bin/dosirak-runtime"; \
+	  install -d "$(DESTDIR)$(BASH_COMPLETIONS)" "$(DESTDIR)$(ZSH_COMPLETIONS)"; \
+	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion bash > "$(DESTDIR)$(BASH_COMPLETIONS)/dosirak"; \
+	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion zsh > "$(DESTDIR)$(ZSH_COMPLETIONS)/_dosirak"; \
+	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
 
 clean:
 	rm -rf .build Packages/*/.build

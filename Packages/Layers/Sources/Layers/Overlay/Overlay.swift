@@ -76,7 +76,7 @@ public struct Overlay: Sendable {
 
     /// Whether the overlay is mounted on `merged`, by the kernel's account.
     public var isMounted: Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        guard let table = Overlay.mountTable() else { return false }
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 && fields[4] == mergedDirectory
@@ -122,7 +122,7 @@ public struct Overlay: Sendable {
     /// The type of the file system holding `path` (the longest mount point above it, from
     /// /proc/self/mountinfo: `ext4`, `xfs`, `overlay`, ...).
     public static func fileSystemType(of path: String) -> String? {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        guard let table = Overlay.mountTable() else { return nil }
         var best: (length: Int, type: String)?
         for line in table.split(separator: "\n") {
             let halves = line.components(separatedBy: " - ")
@@ -133,5 +133,14 @@ public struct Overlay: Sendable {
             if inside && mountPoint.count >= (best?.length ?? -1) { best = (mountPoint.count, String(type)) }
         }
         return best?.type
+    }
+
+    /// /proc/self/mountinfo, read until `read(2)` returns 0. A /proc file has a size of 0 and
+    /// is produced a page at a time: a reader that trusts the size, or stops after one read,
+    /// sees the first 4 KB only, and on a machine with many mounts misses the rest.
+    static func mountTable() -> String? {
+        guard let fd = try? FileDescriptor.open("/proc/self/mountinfo"),
+              let bytes = try? fd.closeAfter({ try fd.readAll() }) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
