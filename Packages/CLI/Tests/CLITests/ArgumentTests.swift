@@ -27,8 +27,8 @@ struct ArgumentTests {
     }
 
     @Test("-p forms: container port, host:container, address, ranges, udp", arguments: [
-        ("80", ["80/tcp"]), ("8080:80", ["8080:80/tcp"]), ("127.0.0.1:8080:80", ["127.0.0.1:8080:80/tcp"]),
-        ("53:53/udp", ["53:53/udp"]), ("8000-8001:9000-9001", ["8000:9000/tcp", "8001:9001/tcp"]),
+        ("80", ["0.0.0.0:0->80/tcp"]), ("8080:80", ["0.0.0.0:8080->80/tcp"]), ("127.0.0.1:8080:80", ["127.0.0.1:8080->80/tcp"]),
+        ("53:53/udp", ["0.0.0.0:53->53/udp"]), ("8000-8001:9000-9001", ["0.0.0.0:8000->9000/tcp", "0.0.0.0:8001->9001/tcp"]),
     ])
     func ports(_ text: String, _ expected: [String]) throws {
         #expect(try RunOptions.portMappings(text).map(\.description) == expected)

@@ -20,7 +20,7 @@ func cgroupFile(_ id: String, v1 controller: String, _ v1File: String, v2 v2File
 func leftovers(_ world: World, _ id: String) -> [String] {
     var found: [String] = []
     if let layout = try? CgroupLayout.current(), layout.cgroup("dosirak/" + id).exists { found.append("cgroup dosirak/\(id)") }
-    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    let mounts = (try? procText("/proc/self/mountinfo")) ?? ""
     found += mounts.split(separator: "\n").map { String($0.split(separator: " ")[4]) }.filter { $0.contains(id) }
     if FileManager.default.fileExists(atPath: world.root + "/containers/" + id) { found.append("containers/\(id)") }
     return found

@@ -165,7 +165,7 @@ final class World: @unchecked Sendable {  // `adopted` is guarded by `lock`
             reapAdopted()
             usleep(20_000)
         }
-        for mount in ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        for mount in ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n")
             .map({ String($0.split(separator: " ")[4]) }).reversed() where mount.hasPrefix(root) {
             umount2(mount, CInt(MNT_DETACH))
         }
@@ -174,4 +174,12 @@ final class World: @unchecked Sendable {  // `adopted` is guarded by `lock`
             try? FileManager.default.removeItem(atPath: root)
         }
     }
+}
+
+/// A /proc file's whole text. /proc files report a size of 0 and are produced a page at a
+/// time: `String(contentsOfFile:)` can stop after the first 4 KB, which on a machine with
+/// many mounts cuts /proc/self/mountinfo short. Reading until read(2) returns 0 does not.
+func procText(_ path: String) throws -> String {
+    let fd = try FileDescriptor.open(path)
+    return String(decoding: try fd.closeAfter { try fd.readAll() }, as: UTF8.self)
 }
