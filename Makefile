@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apach
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 install clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 bench-07 install clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -86,7 +86,7 @@ demo-07: setup
 	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && Scripts/tour.sh .build/debug/dosirak
 
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
-bench: bench-04 bench-05 bench-06
+bench: bench-04 bench-05 bench-06 bench-07
 
 bench-04: setup
 	@Packages/Layers/Tests/Bench/bench.sh
@@ -97,6 +97,9 @@ bench-05: setup
 bench-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
 	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
+
+bench-07: setup
+	@cd Packages/CLI && $(SWIFT) build -q -c release --product dosirak && Scripts/bench.sh .build/release/dosirak
 
 ## install: dosirak (release, the Swift runtime linked in, stripped) in $(PREFIX)/bin, dosirak-runtime as a
 ## link to it (the same binary is the OCI runtime when called by that name), and the bash and zsh
