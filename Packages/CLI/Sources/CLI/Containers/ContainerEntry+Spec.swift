@@ -101,9 +101,9 @@ extension Context {
     func resources(_ options: RunOptions) -> Resources? {
         var resources = Resources()
         if let memory = options.memory {
-            // Docker's default swap: as much again as the memory limit.
-            let swap = options.memorySwap ?? memory * 2
-            resources.memory = Resources.Memory(limit: memory, swap: swap)
+            // Swap is limited only when asked (`--memory-swap`): a kernel without swap
+            // accounting has no file for it, and the container would not start.
+            resources.memory = Resources.Memory(limit: memory, swap: options.memorySwap)
         }
         if options.cpuQuota != nil || options.cpusetCPUs != nil {
             resources.cpu = Resources.CPU(quota: options.cpuQuota, period: options.cpuQuota == nil ? nil : 100_000,
