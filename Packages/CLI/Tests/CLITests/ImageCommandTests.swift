@@ -307,7 +307,7 @@ struct ImageCommandTests {
     func help() throws {
         let world = try World(image: false)
         for words in [["images"], ["pull"], ["push"], ["rmi"], ["tag"], ["import"], ["save"], ["load"], ["history"],
-                      ["login"], ["logout"], ["image", "prune"], ["image", "ls"]] {
+                      ["login"], ["logout"], ["image", "prune"], ["image", "ls"], ["commit"], ["cp"], ["container", "cp"]] {
             let result = try world.run(words + ["--help"])
             #expect(result.status == 0, "\(words)")
             #expect(result.output.contains("Usage:  dosirak "), "\(words)")

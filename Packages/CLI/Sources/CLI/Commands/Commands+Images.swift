@@ -5,7 +5,7 @@ import Syscalls
 
 extension Commands {
     static var imageCommands: [Command] {
-        [images, pull, push, rmi, tag, importImage, save, load, history, login, logout, imagePrune, imageBusybox]
+        [images, pull, push, rmi, tag, importImage, save, load, history, login, logout, imagePrune, imageBusybox, commit, cp]
     }
 
     /// Dosirak's own: the default image, made from the host's busybox-static, with no registry.
