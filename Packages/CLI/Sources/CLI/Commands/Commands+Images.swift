@@ -347,7 +347,7 @@ extension Commands {
 
     static let logout = Command(
         "logout", usage: "logout [SERVER]",
-        summary: "Log out from a registry. If no server is specified, the default is defined by the daemon."
+        summary: "Log out from a registry. If no server is specified, the default is Docker Hub."
     ) { context, arguments in
         guard arguments.positional.count <= 1 else { throw CommandError.usage("\"logout\" requires at most 1 argument.") }
         let registry = Commands.registryHost(arguments.positional.first)
