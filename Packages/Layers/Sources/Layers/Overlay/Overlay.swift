@@ -104,9 +104,10 @@ public struct Overlay: Sendable {
 
     /// The container's changes as a layer: the upper directory as a tar, with overlayfs's
     /// whiteouts and opaque directories turned back into OCI whiteouts. (`commit` and `build`
-    /// make images this way.)
-    public func diff(to writer: TarWriter) throws {
-        try DirectoryArchiver(whiteouts: .fromOverlay).archive(upperDirectory, to: writer)
+    /// make images this way.) `excluding` leaves out paths such as the empty `etc/hosts` a
+    /// runtime made as a mount point: they belong to the container, not to its image.
+    public func diff(to writer: TarWriter, excluding: Set<String> = []) throws {
+        try DirectoryArchiver(whiteouts: .fromOverlay, excluding: excluding).archive(upperDirectory, to: writer)
     }
 
     static func hint(for error: Errno, directory: String) -> String {
