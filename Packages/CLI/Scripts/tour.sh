@@ -36,7 +36,7 @@ note() { echo; echo "# $*"; }
 
 note "the default image, made from the host's busybox (no registry is reachable here)"
 step image busybox
-step images 2>/dev/null || true  # (images: being written)
+step images
 
 note "a shell in a container (here a one-off command: the tour has no terminal)"
 step run --rm busybox sh -c 'echo "hello from $(hostname): $(ip -4 -o addr show eth0 | awk "{print \$4}")"'
@@ -63,3 +63,8 @@ step exec mysql sh -c 'echo "inside mysql: $MYSQL_ROOT_PASSWORD, $(hostname -i)"
 step ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.Ports}}'
 step rm -f mysql
 step network rm app-network
+
+note "nothing is left but the image; rmi removes that too"
+step ps -a
+step rmi busybox
+step images
