@@ -98,8 +98,10 @@ bench-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
 	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
 
+## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
 bench-07: setup
-	@cd Packages/CLI && $(SWIFT) build -q -c release --product dosirak && Scripts/bench.sh .build/release/dosirak
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
+	  Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
 
 ## install: dosirak (release, the Swift runtime linked in, stripped) in $(PREFIX)/bin, dosirak-runtime as a
 ## link to it (the same binary is the OCI runtime when called by that name), and the bash and zsh

@@ -101,7 +101,7 @@ if [ $have_docker = yes ]; then
   t=$(awk -v t="$up" 'BEGIN{printf "%.1f", t/50}'); row "docker run -d" "$t" "ratio $(ratio "$t" "$ours_up")"
   t=$(awk -v t="$down" 'BEGIN{printf "%.1f", t/50}'); row "docker rm -f" "$t" "ratio $(ratio "$t" "$ours_down")"
 fi
-leaks=$( (d ps -aq; inside ip -o link show type veth; grep -c "$root" /proc/self/mountinfo | grep -v '^0$') 2>/dev/null | wc -l)
+leaks=$( { d ps -aq; inside ip -o link show type veth; grep "$root/containers" /proc/self/mountinfo; } 2>/dev/null | wc -l || true)
 echo "   left behind by dosirak after rm -f: $leaks (containers, veths and mounts)"
 
 # 4. ps with 100 containers.
