@@ -5,14 +5,14 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Stage packages, in dependency order (each builds and tests alone).
-PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime
+PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime CLI
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc libcurl4-openssl-dev
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'
 
-.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 bench bench-04 bench-05 bench-06 clean
+.PHONY: setup build test test-packages test-umbrella check-chapters run demo-01 demo-02 demo-03 demo-04 demo-05 demo-06 demo-07 bench bench-04 bench-05 bench-06 bench-07 install clean
 
 ## setup: install what is missing (quick when everything is there)
 setup:
@@ -49,8 +49,19 @@ test-umbrella:
 check-chapters: setup
 	@set -o pipefail; $(SWIFT) test --filter Chapter 2>&1 | $(QUIET_TESTS)
 
-## run: the newest stage's demo
-run: demo-06
+## run: the dosirak command: builds it, makes the default image, and starts a shell in a
+## container (a plain command instead when there is no terminal)
+DOSIRAK := Packages/CLI/.build/debug/dosirak
+run: setup
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak
+	@$(DOSIRAK) image busybox >/dev/null
+	@if [ -t 0 ] && [ -t 1 ]; then \
+	  echo "dosirak run --rm -it busybox sh   (exit to leave)"; \
+	  $(DOSIRAK) run --rm -it busybox sh; \
+	else \
+	  echo "dosirak run --rm busybox sh -c '...'   (no terminal here, so no -it)"; \
+	  $(DOSIRAK) run --rm busybox sh -c 'echo "hello from $$(hostname), a container on $$(ip -4 -o addr show eth0 | awk "{print \$$4}")"'; \
+	fi
 
 ## demo-NN: build one chapter's package and run its demo
 demo-01: setup
@@ -71,8 +82,11 @@ demo-05: setup
 demo-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q --product runtime-demo && .build/debug/runtime-demo
 
+demo-07: setup
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && Scripts/tour.sh .build/debug/dosirak
+
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
-bench: bench-04 bench-05 bench-06
+bench: bench-04 bench-05 bench-06 bench-07
 
 bench-04: setup
 	@Packages/Layers/Tests/Bench/bench.sh
@@ -83,6 +97,32 @@ bench-05: setup
 bench-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
 	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
+
+## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
+bench-07: setup
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
+	  Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
+
+## install: dosirak (release, the Swift runtime linked in, stripped) in $(PREFIX)/bin, dosirak-runtime as a
+## link to it (the same binary is the OCI runtime when called by that name), and the bash and zsh
+## completions, which the installed binary writes from its own commands.
+PREFIX ?= /usr/local
+BASH_COMPLETIONS ?= /usr/share/bash-completion/completions
+ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/site-functions
+
+install: setup
+	@command -v $(SWIFT) >/dev/null || { echo "install: swift not found in PATH (Swift 6 is required)"; exit 1; }
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak
+	@set -e; binary="$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"; \
+	  if ldd "$$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
+	    echo "install: $$binary still loads the Swift runtime from the toolchain:"; ldd "$$binary" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
+	  fi; \
+	  install -D -s -m 755 "$$binary" "$(DESTDIR)$(PREFIX)/bin/dosirak"; \
+	  ln -sfn dosirak "$(DESTDIR)$(PREFIX)/bin/dosirak-runtime"; \
+	  install -d "$(DESTDIR)$(BASH_COMPLETIONS)" "$(DESTDIR)$(ZSH_COMPLETIONS)"; \
+	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion bash > "$(DESTDIR)$(BASH_COMPLETIONS)/dosirak"; \
+	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion zsh > "$(DESTDIR)$(ZSH_COMPLETIONS)/_dosirak"; \
+	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
 
 clean:
 	rm -rf .build Packages/*/.build

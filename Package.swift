@@ -11,6 +11,8 @@ let package = Package(
         .package(path: "Packages/Cgroups"),
         .package(path: "Packages/Layers"),
         .package(path: "Packages/Network"),
+        .package(path: "Packages/Runtime"),
+        .package(path: "Packages/CLI"),
     ],
     targets: [
         .testTarget(
@@ -21,6 +23,9 @@ let package = Package(
                 .product(name: "Cgroups", package: "Cgroups"),
                 .product(name: "Layers", package: "Layers"),
                 .product(name: "Network", package: "Network"),
+                .product(name: "Runtime", package: "Runtime"),
+                .product(name: "CLI", package: "CLI"),
+                .product(name: "dosirak", package: "CLI"),
             ],
             path: "Tests/DosirakTests"),
     ]

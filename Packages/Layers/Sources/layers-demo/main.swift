@@ -212,7 +212,8 @@ final class MemoryTar: ByteSink {
 
 func cleanUp() {
     // Nothing of the demo may stay: mounts first, then files.
-    if let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+    if let fd = try? FileDescriptor.open("/proc/self/mountinfo"), let bytes = try? fd.closeAfter({ try fd.readAll() }) {
+        let table = String(decoding: bytes, as: UTF8.self)
         for line in table.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count > 4, fields[4].hasPrefix(top) { _ = umount2(String(fields[4]), CInt(MNT_DETACH)) }

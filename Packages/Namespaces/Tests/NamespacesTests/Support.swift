@@ -27,11 +27,19 @@ func withScratchPath<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 func mountPoints() throws -> [String] {
-    try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+    try procText("/proc/self/mountinfo")
         .split(separator: "\n").map { String($0.split(separator: " ")[4]) }
 }
 
 /// Files and directories in /tmp whose names start with `prefix`.
 func leftovers(_ prefix: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix(prefix) }
+}
+
+/// A /proc file's whole text. /proc files report a size of 0 and are produced a page at a
+/// time: `String(contentsOfFile:)` can stop after the first 4 KB, which on a machine with
+/// many mounts cuts /proc/self/mountinfo short. Reading until read(2) returns 0 does not.
+func procText(_ path: String) throws -> String {
+    let fd = try FileDescriptor.open(path)
+    return String(decoding: try fd.closeAfter { try fd.readAll() }, as: UTF8.self)
 }

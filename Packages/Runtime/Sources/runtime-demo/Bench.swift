@@ -79,6 +79,11 @@ enum Bench {
         try CurrentProcess.setChildSubreaper()
         var monitors: [SpawnedProcess] = []
         defer {
+            // Each container goes as it would under dosirak: killed, then deleted (which
+            // removes its cgroup); its monitor then ends.
+            for index in monitors.indices {
+                try? Container.load("pss-\(index)", store: ContainerStore(root: root + "/monitors")).delete(force: true)
+            }
             for monitor in monitors { try? monitor.pid.send(.kill) }
             for monitor in monitors { _ = try? monitor.wait() }
             while (try? ProcessID.reapAnyChild()) != nil {}

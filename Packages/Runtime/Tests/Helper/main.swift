@@ -67,7 +67,7 @@ func run(_ scenario: String, _ arguments: [String]) throws {
 /// Counts of what a container could leave behind, as the kernel reports them.
 func snapshot(root: String) -> String {
     let fds = ((try? FileSystem.entries(of: "/proc/self/fd")) ?? []).count
-    let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n").count
+    let mounts = ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n").count
     var cgroups = 0
     for hierarchy in ((try? FileSystem.entries(of: "/sys/fs/cgroup")) ?? []).map(\.name) {
         let entries = (try? FileSystem.entries(of: "/sys/fs/cgroup/\(hierarchy)/dosirak")) ?? []
@@ -214,4 +214,12 @@ do {
 } catch {
     print("error: \(error)")
     exit(1)
+}
+
+/// A /proc file's whole text. /proc files report a size of 0 and are produced a page at a
+/// time: `String(contentsOfFile:)` can stop after the first 4 KB, which on a machine with
+/// many mounts cuts /proc/self/mountinfo short. Reading until read(2) returns 0 does not.
+func procText(_ path: String) throws -> String {
+    let fd = try FileDescriptor.open(path)
+    return String(decoding: try fd.closeAfter { try fd.readAll() }, as: UTF8.self)
 }

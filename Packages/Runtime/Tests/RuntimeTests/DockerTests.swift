@@ -50,7 +50,7 @@ final class PrivateDocker {
         for _ in 0..<200 where (try? daemon.pid.waitIfEnded()) == nil { usleep(50_000) }
         try? daemon.pid.send(.kill)
         _ = try? daemon.wait()
-        for mount in ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        for mount in ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n")
             .map({ String($0.split(separator: " ")[4]) }).reversed() where mount.hasPrefix(directory) {
             umount2(mount, CInt(MNT_DETACH))
         }

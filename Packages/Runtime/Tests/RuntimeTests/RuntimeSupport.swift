@@ -123,7 +123,7 @@ final class Sandbox {
         }
         for id in ids { _ = try? runtimeCommand("delete", "--force", id) }
         reapAdopted()
-        for mount in ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        for mount in ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n")
             .map({ String($0.split(separator: " ")[4]) }) where mount.hasPrefix(directory) {
             umount2(mount, CInt(MNT_DETACH))
         }
@@ -132,4 +132,12 @@ final class Sandbox {
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
+}
+
+/// A /proc file's whole text. /proc files report a size of 0 and are produced a page at a
+/// time: `String(contentsOfFile:)` can stop after the first 4 KB, which on a machine with
+/// many mounts cuts /proc/self/mountinfo short. Reading until read(2) returns 0 does not.
+func procText(_ path: String) throws -> String {
+    let fd = try FileDescriptor.open(path)
+    return String(decoding: try fd.closeAfter { try fd.readAll() }, as: UTF8.self)
 }

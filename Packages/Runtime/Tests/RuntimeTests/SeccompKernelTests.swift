@@ -162,7 +162,7 @@ struct SeccompBusyboxTests {
     }
 
     static func isMountPoint(_ path: String) throws -> Bool {
-        try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        try procText("/proc/self/mountinfo")
             .split(separator: "\n").contains { $0.split(separator: " ")[4] == path }
     }
 }

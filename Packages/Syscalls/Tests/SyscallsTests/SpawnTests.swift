@@ -165,7 +165,7 @@ struct SpawnTests {
 
 /// Where this machine mounts cgroup v2: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
 let cgroup2Root: String = {
-    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    let mounts = (try? procText("/proc/self/mounts")) ?? ""
     for line in mounts.split(separator: "\n") {
         let fields = line.split(separator: " ")
         if fields.count > 2 && fields[2] == "cgroup2" { return String(fields[1]) }

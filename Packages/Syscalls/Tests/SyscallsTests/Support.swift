@@ -39,11 +39,19 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
 
 /// The mount points the kernel reports for this process (field 5 of /proc/self/mountinfo).
 func mountPoints() throws -> [String] {
-    try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+    try procText("/proc/self/mountinfo")
         .split(separator: "\n").map { String($0.split(separator: " ")[4]) }
 }
 
 /// The descriptor numbers open in process `pid`.
 func openDescriptors(of pid: ProcessID) throws -> [Int] {
     try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap(Int.init).sorted()
+}
+
+/// A /proc file's whole text. /proc files report a size of 0 and are produced a page at a
+/// time: `String(contentsOfFile:)` can stop after the first 4 KB, which on a machine with
+/// many mounts cuts /proc/self/mountinfo short. Reading until read(2) returns 0 does not.
+func procText(_ path: String) throws -> String {
+    let fd = try FileDescriptor.open(path)
+    return String(decoding: try fd.closeAfter { try fd.readAll() }, as: UTF8.self)
 }

@@ -33,11 +33,17 @@ public struct CgroupLayout: Equatable, Sendable {
         unified != nil && legacy.keys.allSatisfy { !CgroupLayout.limitingControllers.contains($0) }
     }
 
-    /// The layout of the running system.
+    /// The layout of the running system. With no cgroup file system mounted at all (inside
+    /// `ip netns exec`, which mounts a fresh /sys over the host's), a container could only
+    /// run without limits, so that is refused.
     public static func current() throws -> CgroupLayout {
         let fd = try FileDescriptor.open("/proc/self/mountinfo")
         let text = try fd.closeAfter { String(decoding: try fd.readAll(), as: UTF8.self) }
-        return parse(mountinfo: text)
+        let layout = parse(mountinfo: text)
+        guard layout.unified != nil || !layout.legacy.isEmpty else {
+            throw CgroupError.invalid("no cgroup file system is mounted here (none in /proc/self/mountinfo)")
+        }
+        return layout
     }
 
     /// Reads mountinfo lines: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPEROPTIONS`.

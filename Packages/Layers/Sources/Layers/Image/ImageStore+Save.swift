@@ -51,6 +51,15 @@ extension ImageStore {
         }
     }
 
+    /// `docker save` to a stream (`docker save busybox > busybox.tar`): the same archive,
+    /// written to `sink` as it is made. Every image is found before the first byte is written.
+    public func save(_ names: [String], to sink: any ByteSink) throws {
+        let images = try names.map { (name: $0, image: try image($0)) }
+        let writer = TarLayoutWriter(sink)
+        try write(images, to: writer)
+        try writer.finish()
+    }
+
     /// Writes the images' blobs and the index documents.
     func write(_ images: [(name: String, image: Image)], to writer: any LayoutWriter) throws {
         var written = Set<Digest>()

@@ -50,14 +50,7 @@ public struct Overlay: Sendable {
         }
         try check("mkdir", directory) { mkdir(directory, 0o711) }
         do {
-            for path in [overlay.upperDirectory, overlay.workDirectory, overlay.mergedDirectory] {
-                try check("mkdir", path) { mkdir(path, 0o755) }
-            }
-            do {
-                try Mount.mount("overlay", on: overlay.mergedDirectory, type: "overlay", data: overlay.options)
-            } catch let error as Errno {
-                throw LayersError.context("mount overlay on \(overlay.mergedDirectory)", "\(error)\(Overlay.hint(for: error, directory: directory))")
-            }
+            try overlay.mount()
         } catch {
             SnapshotStore.removeTree(directory)
             throw error
@@ -65,9 +58,25 @@ public struct Overlay: Sendable {
         return overlay
     }
 
+    /// Mounts the overlay on `merged`, making whichever of `directory`, `upper`, `work` and
+    /// `merged` is missing. A stopped container started again is mounted this way, over the
+    /// `upper` directory that holds its changes so far.
+    public func mount() throws {
+        guard !isMounted else { return }
+        if access(directory, F_OK) != 0 { try check("mkdir", directory) { mkdir(directory, 0o711) } }
+        for path in [upperDirectory, workDirectory, mergedDirectory] where access(path, F_OK) != 0 {
+            try check("mkdir", path) { mkdir(path, 0o755) }
+        }
+        do {
+            try Mount.mount("overlay", on: mergedDirectory, type: "overlay", data: options)
+        } catch let error as Errno {
+            throw LayersError.context("mount overlay on \(mergedDirectory)", "\(error)\(Overlay.hint(for: error, directory: directory))")
+        }
+    }
+
     /// Whether the overlay is mounted on `merged`, by the kernel's account.
     public var isMounted: Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        guard let table = Overlay.mountTable() else { return false }
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 && fields[4] == mergedDirectory
@@ -95,9 +104,10 @@ public struct Overlay: Sendable {
 
     /// The container's changes as a layer: the upper directory as a tar, with overlayfs's
     /// whiteouts and opaque directories turned back into OCI whiteouts. (`commit` and `build`
-    /// make images this way.)
-    public func diff(to writer: TarWriter) throws {
-        try DirectoryArchiver(whiteouts: .fromOverlay).archive(upperDirectory, to: writer)
+    /// make images this way.) `excluding` leaves out paths such as the empty `etc/hosts` a
+    /// runtime made as a mount point: they belong to the container, not to its image.
+    public func diff(to writer: TarWriter, excluding: Set<String> = []) throws {
+        try DirectoryArchiver(whiteouts: .fromOverlay, excluding: excluding).archive(upperDirectory, to: writer)
     }
 
     static func hint(for error: Errno, directory: String) -> String {
@@ -113,7 +123,7 @@ public struct Overlay: Sendable {
     /// The type of the file system holding `path` (the longest mount point above it, from
     /// /proc/self/mountinfo: `ext4`, `xfs`, `overlay`, ...).
     public static func fileSystemType(of path: String) -> String? {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        guard let table = Overlay.mountTable() else { return nil }
         var best: (length: Int, type: String)?
         for line in table.split(separator: "\n") {
             let halves = line.components(separatedBy: " - ")
@@ -124,5 +134,14 @@ public struct Overlay: Sendable {
             if inside && mountPoint.count >= (best?.length ?? -1) { best = (mountPoint.count, String(type)) }
         }
         return best?.type
+    }
+
+    /// /proc/self/mountinfo, read until `read(2)` returns 0. A /proc file has a size of 0 and
+    /// is produced a page at a time: a reader that trusts the size, or stops after one read,
+    /// sees the first 4 KB only, and on a machine with many mounts misses the rest.
+    static func mountTable() -> String? {
+        guard let fd = try? FileDescriptor.open("/proc/self/mountinfo"),
+              let bytes = try? fd.closeAfter({ try fd.readAll() }) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -118,8 +118,9 @@ public struct BlobStore: Sendable {
         }
     }
 
-    /// A fresh name in `tmp/` that says which process owns it: `<pid>.<random>`.
-    func temporaryPath(_ suffix: String = "") -> String {
+    /// A fresh name in `tmp/` that says which process owns it: `<pid>.<random>`. (Garbage
+    /// collection removes it once that process is gone.)
+    public func temporaryPath(_ suffix: String = "") -> String {
         temporaryDirectory + "/\(getpid()).\(UUID().uuidString.prefix(13).lowercased())\(suffix)"
     }
 }

@@ -12,6 +12,10 @@ struct ImageIndexFile: Codable {
     }
 
     var images: [String: Entry] = [:]
+    /// Images that no name points at but that were made on purpose (`import`, `commit` or
+    /// `load` without a name): Docker's dangling images, `<none>:<none>` in `docker images`.
+    /// They stay until `rmi` or `image prune`; garbage collection keeps them.
+    var dangling: [Digest]?
 }
 
 /// A line of `docker images`.
@@ -22,6 +26,13 @@ public struct ImageSummary: Sendable, Equatable {
     public let manifest: Digest
     public let created: Date?
     public let size: Int64
+    /// The index (manifest list) the image was chosen from, when it was pulled as one.
+    public let index: Digest?
+
+    /// No name points at it: `<none>:<none>`.
+    public var isDangling: Bool { repository == "<none>" }
+    /// What `docker images --digests` shows: the digest a registry knows the image by.
+    public var digest: Digest { index ?? manifest }
 }
 
 extension ImageStore {
@@ -53,12 +64,19 @@ extension ImageStore {
     }
 
     /// Points each reference at the manifest (tags move; a digest reference is stored as is).
+    /// With no reference, the image is kept as a dangling one, unless a name already has it.
     func record(_ references: [Reference], manifest: Digest, index: Digest? = nil) throws {
-        guard !references.isEmpty else { return }
         try updateIndex { file in
+            guard !references.isEmpty else {
+                if !file.images.values.contains(where: { $0.manifest == manifest }) {
+                    file.dangling = Array(Set(file.dangling ?? []).union([manifest])).sorted()
+                }
+                return
+            }
             for reference in references {
                 file.images[reference.description] = ImageIndexFile.Entry(manifest: manifest, index: index)
             }
+            file.dangling = file.dangling?.filter { $0 != manifest }
         }
     }
 
@@ -69,13 +87,21 @@ extension ImageStore {
         try record([reference], manifest: digest)
     }
 
-    /// Every name in the store, as `docker images` lists them: newest first.
+    /// Every name in the store, and every dangling image (as `<none>:<none>`), as
+    /// `docker images` lists them: newest first.
     public func images() throws -> [ImageSummary] {
         var result: [ImageSummary] = []
-        for (name, entry) in try readIndex().images {
+        let index = try readIndex()
+        for (name, entry) in index.images {
             guard let reference = try? Reference(parsing: name), let image = try? image(manifest: entry.manifest) else { continue }
             result.append(ImageSummary(repository: reference.familiarRepository, tag: reference.tag ?? "<none>",
-                                       id: image.id, manifest: entry.manifest, created: image.created, size: image.size))
+                                       id: image.id, manifest: entry.manifest, created: image.created, size: image.size,
+                                       index: entry.index))
+        }
+        for manifest in index.dangling ?? [] {
+            guard let image = try? image(manifest: manifest) else { continue }
+            result.append(ImageSummary(repository: "<none>", tag: "<none>", id: image.id, manifest: manifest,
+                                       created: image.created, size: image.size, index: nil))
         }
         return result.sorted {
             ($0.created ?? .distantPast, $1.repository, $1.tag) > ($1.created ?? .distantPast, $0.repository, $0.tag)

@@ -81,6 +81,7 @@ extension ImageStore {
                 throw LayersError.imageInUse(name, holders)
             }
             for name in names { file.images[name] = nil }
+            if holders.isEmpty { file.dangling = file.dangling?.filter { $0 != digest } }
             return (names, holders.isEmpty)
         }
         for name in untagged { lines.append("Untagged: " + ((try? Reference(parsing: name).familiar) ?? name)) }
@@ -90,6 +91,43 @@ extension ImageStore {
             lines += report.snapshots.map { "Deleted: \($0)" }
         }
         return lines
+    }
+
+    // MARK: - prune
+
+    /// What `prune` took away: the names it removed, the images and snapshots it deleted,
+    /// and the bytes they held.
+    public struct PruneReport: Sendable, Equatable {
+        public var untagged: [String] = []
+        public var deleted: [Digest] = []
+        public var bytes: Int64 = 0
+    }
+
+    /// `docker image prune`: removes the dangling images that no container holds; with `all`,
+    /// every image that no container holds, names and all. One change to the index, then one
+    /// garbage collection, so an image is either all there or gone.
+    public func prune(all: Bool) throws -> PruneReport {
+        var report = PruneReport()
+        var doomed = Set<Digest>()
+        try updateIndex { file in
+            let held = holds()
+            let named = Set(file.images.values.map(\.manifest))
+            for manifest in file.dangling ?? [] where held[manifest] == nil && !named.contains(manifest) {
+                doomed.insert(manifest)
+            }
+            file.dangling = file.dangling?.filter { !doomed.contains($0) }
+            guard all else { return }
+            for (name, entry) in file.images.sorted(by: { $0.key < $1.key }) where held[entry.manifest] == nil {
+                file.images[name] = nil
+                report.untagged.append((try? Reference(parsing: name).familiar) ?? name)
+                doomed.insert(entry.manifest)
+            }
+        }
+        let ids = Set(doomed.compactMap { try? loadManifest($0).config.digest })
+        let garbage = try collectGarbage()
+        report.deleted = garbage.blobs.filter { ids.contains($0) } + garbage.snapshots
+        report.bytes = garbage.bytes
+        return report
     }
 
     // MARK: - Garbage collection
@@ -103,7 +141,7 @@ extension ImageStore {
             var liveBlobs = Set<Digest>()
             var liveSnapshots = Set<Digest>()
             let index = try indexLock.withLock(.shared) { try readIndex() }
-            let roots = Set(index.images.values.map(\.manifest)).union(holds().keys)
+            let roots = Set(index.images.values.map(\.manifest)).union(holds().keys).union(index.dangling ?? [])
             for entry in index.images.values { if let parent = entry.index { liveBlobs.insert(parent) } }
             for manifestDigest in roots {
                 liveBlobs.insert(manifestDigest)

@@ -65,9 +65,10 @@ public final class ImageStore: Sendable {
         // An image ID, or a unique prefix of one.
         let hex = name.hasPrefix("sha256:") ? String(name.dropFirst(7)) : name
         if hex.utf8.count >= 4 && hex.utf8.count <= 64 && hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
-            let matches = Set(index.images.values.compactMap { entry -> Digest? in
-                guard let config = try? loadManifest(entry.manifest).config.digest, config.hex.hasPrefix(hex) else { return nil }
-                return entry.manifest
+            let manifests = index.images.values.map(\.manifest) + (index.dangling ?? [])
+            let matches = Set(manifests.filter { manifest in
+                guard let config = try? loadManifest(manifest).config.digest else { return false }
+                return config.hex.hasPrefix(hex)
             })
             if matches.count == 1 { return matches.first! }
             if matches.count > 1 { throw LayersError.context("image \(name)", "ambiguous ID prefix") }

@@ -62,6 +62,11 @@ public enum ContainerInit {
             try initExtension?.beforeExec(configuration)
             if let mask = configuration.umask { umask(mode_t(mask)) }
             do {
+                if let initExtension {
+                    try initExtension.execute(configuration, program: program, environment: environment) {
+                        try? socket.fd.close()
+                    }
+                }
                 try CurrentProcess.exec(program, arguments: configuration.command, environment: environment)
             } catch let errno as Errno {
                 throw Failure(.failed(stage: "exec", errno: errno.rawValue, detail: program))

@@ -61,11 +61,13 @@ public struct Rootfs: Sendable {
     }
 
     private func layOut(busybox: String, applets: [String], owner: (uid: uid_t, gid: gid_t)?) throws {
-        let old = umask(0)
-        defer { umask(old) }
+        // The modes are set with chmod, which the umask does not touch (changing the
+        // umask instead would race with other threads of a multithreaded caller).
         try Rootfs.step("mkdir", path) { mkdir(path, 0o755) }
+        try Rootfs.step("chmod", path) { chmod(path, 0o755) }
         for (directory, mode) in Rootfs.directories {
             try Rootfs.step("mkdir", directory) { mkdir(path + "/" + directory, mode) }
+            try Rootfs.step("chmod", directory) { chmod(path + "/" + directory, mode) }
         }
         try copyFile(busybox, to: path + "/bin/busybox", permissions: 0o755)
         for applet in applets where applet != "bin/busybox" {

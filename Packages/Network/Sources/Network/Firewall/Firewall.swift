@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Syscalls
 
@@ -16,6 +17,10 @@ public struct Firewall: Sendable {
     /// The namespace whose tables these are (the host's).
     public let host: NetworkNamespace
     public var nft: String
+    /// Where the last table written is remembered (with the boot and the namespace it went
+    /// into): a change that leaves the table as it was, such as a container without
+    /// published ports coming or going, then runs no `nft` at all. Nil: always write.
+    public var appliedFile: String?
 
     public init(host: NetworkNamespace = .current, nft: String = "/usr/sbin/nft") {
         self.host = host
@@ -28,6 +33,7 @@ public struct Firewall: Sendable {
     public func apply(networks: [BridgeNetwork], endpoints: [Endpoint]) throws {
         if networks.isEmpty {
             try run(Firewall.removal)
+            if let appliedFile { unlink(appliedFile) }
             return
         }
         try host.perform {
@@ -37,11 +43,27 @@ public struct Firewall: Sendable {
                 try Sysctl.write("net/ipv4/conf/\(network.bridge)/route_localnet", "1")
             }
         }
-        try run(Firewall.ruleset(networks: networks, endpoints: endpoints))
+        let script = Firewall.ruleset(networks: networks, endpoints: endpoints)
+        let stamp = (try? host.perform { Firewall.namespaceStamp() }).map { $0 + "\n" + script }
+        if let appliedFile, let stamp, (try? String(contentsOfFile: appliedFile, encoding: .utf8)) == stamp { return }
+        try run(script)
+        if let appliedFile, let stamp { try? stamp.write(toFile: appliedFile, atomically: true, encoding: .utf8) }
     }
 
-    /// Deletes the table, if it is there.
-    public func remove() throws { try run(Firewall.removal) }
+    /// This boot and this network namespace: a table remembered from another boot (gone
+    /// with the reboot) or another namespace is written again.
+    static func namespaceStamp() -> String {
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? ""
+        var info = stat()
+        stat("/proc/self/ns/net", &info)
+        return "boot \(boot.trimmingCharacters(in: .whitespacesAndNewlines)) netns \(info.st_dev):\(info.st_ino)"
+    }
+
+    /// Deletes the table, if it is there (and forgets it was written).
+    public func remove() throws {
+        try run(Firewall.removal)
+        if let appliedFile { unlink(appliedFile) }
+    }
 
     /// `table` first, so that `delete` never fails on a missing table.
     static let removal = "table ip \(table)\ndelete table ip \(table)\n"

@@ -35,6 +35,7 @@ public struct NetworkStore: Sendable {
         self.root = root
         self.host = host
         self.firewall = Firewall(host: host)
+        firewall.appliedFile = root + "/firewall.applied"
         self.dnsCommand = dnsCommand
     }
 

@@ -13,4 +13,6 @@ struct Hardening: Codable, Sendable {
     var createContainer: [Spec.Hook] = []
     var startContainer: [Spec.Hook] = []
     var state: State?
+    /// `--init`: PID 1 stays a reaper that runs the command as its child.
+    var reaper = false
 }

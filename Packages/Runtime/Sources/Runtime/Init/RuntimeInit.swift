@@ -16,10 +16,18 @@ public struct RuntimeInit: InitExtension {
         ContainerInit.run(extension: RuntimeInit())
     }
 
+    /// The runtime's part of the configuration, decoded once (init calls us four times, and
+    /// a compiled seccomp filter is the largest thing a container's configuration carries).
     func hardening(_ configuration: IsolatedProcess.Configuration) throws -> Hardening {
         guard let text = configuration.extensionData else { return Hardening() }
-        return try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
+        if let (source, decoded) = RuntimeInit.decoded, source == text { return decoded }
+        let hardening = try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
+        RuntimeInit.decoded = (text, hardening)
+        return hardening
     }
+
+    /// Init is single-threaded: a plain static is safe here.
+    nonisolated(unsafe) static var decoded: (String, Hardening)?
 
     /// createContainer hooks: after the mounts, before pivot_root, inside the container's
     /// namespaces (their paths resolve on the host's file tree, still visible here).
@@ -75,5 +83,14 @@ public struct RuntimeInit: InitExtension {
         if let filter = hardening.seccomp, hardening.noNewPrivileges {
             try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
         }
+    }
+
+    /// The command: exec'd in place of init, or with `--init` run under a reaper that stays PID 1.
+    public func execute(_ configuration: IsolatedProcess.Configuration, program: String, environment: [String],
+                        started: () -> Void) throws -> Never {
+        if try hardening(configuration).reaper {
+            try InitReaper.run(program, arguments: configuration.command, environment: environment, started: started)
+        }
+        try CurrentProcess.exec(program, arguments: configuration.command, environment: environment)
     }
 }

@@ -98,6 +98,12 @@ extension Monitor {
                 reapOrphans()
                 if polls[0].revents != 0 || (initHandle == nil && (try? process.pid.waitIfEnded()) != nil) { ended = true }
 
+                // A client that connected before the start gets everything: it is accepted
+                // before this round's output is delivered.
+                let listenerIndex = 1 + outputs.count
+                let known = clients.count
+                if polls[listenerIndex].revents != 0, let newcomer = try? listener.accept() { clients.append((newcomer, [])) }
+
                 var index = 1
                 var closed: [Int] = []
                 for (position, output) in outputs.enumerated() {
@@ -108,10 +114,9 @@ extension Monitor {
                     index += 1
                 }
                 for position in closed.reversed() { outputs.remove(at: position) }
-                let newcomer = polls[index].revents != 0 ? try? listener.accept() : nil
-                index += 1
+                index += 1  // the listener's, handled above
                 var gone: [Int] = []
-                for position in clients.indices {
+                for position in 0..<known {
                     if polls[index + position].revents != 0 {
                         let bytes = (try? clients[position].fd.read(upTo: 65536)) ?? []
                         if bytes.isEmpty { gone.append(position); continue }
@@ -123,7 +128,6 @@ extension Monitor {
                     try? clients[position].fd.close()
                     clients.remove(at: position)
                 }
-                if let newcomer { clients.append((newcomer, [])) }  // polled from the next round on
             }
             let status = (try? process.wait()) ?? .exited(255)
             drainOutputs()

@@ -59,16 +59,27 @@ public enum MonitorMessage: Codable, Sendable {
 /// It runs as `dosirak monitor ...`, started in a session of its own. It is a child
 /// subreaper, so processes orphaned in the container come to it and are reaped.
 public enum Monitor {
-    /// What the launching program adds: work before the start (joining networks) and after
-    /// the exit (releasing them; `.restart` to run the container again).
+    /// What the launching program adds: work before the start (joining networks), after it
+    /// (recording the PID), and after the end (releasing the networks; `.restart` to run the
+    /// container again).
     public struct Callbacks {
         public var beforeStart: (Container) throws -> Void
-        public var afterExit: (ExitRecord) -> Next
+        public var afterStart: (Container) -> Void
+        public var afterExit: (Outcome) -> Next
         public init(beforeStart: @escaping (Container) throws -> Void = { _ in },
-                    afterExit: @escaping (ExitRecord) -> Next = { _ in .finish }) {
+                    afterStart: @escaping (Container) -> Void = { _ in },
+                    afterExit: @escaping (Outcome) -> Next = { _ in .finish }) {
             self.beforeStart = beforeStart
+            self.afterStart = afterStart
             self.afterExit = afterExit
         }
+    }
+
+    /// How one life of the container ended: it ran and exited, or it never ran.
+    public enum Outcome {
+        case exited(ExitRecord)
+        /// Create or start failed (`exitCode` 126 or 127 for a command that cannot run).
+        case failed(String, exitCode: Int32)
     }
 
     public enum Next { case finish, restart }
@@ -85,23 +96,28 @@ public enum Monitor {
             // Only the first run reports to the launcher; a restart is on our own.
             if let fd = control { try? fd.close() }
             control = nil
-            guard let record = outcome else { exit(1) }
-            if callbacks.afterExit(record) != .restart { exit(0) }
+            let next = callbacks.afterExit(outcome)
+            if case .failed = outcome { exit(1) }
+            if next != .restart { exit(0) }
         }
     }
 
-    /// One life of the container: create, start, relay, wait, delete. Nil if it never ran.
-    static func supervise(_ options: MonitorOptions, control: FileDescriptor?, callbacks: Callbacks) -> ExitRecord? {
+    /// One life of the container: create, start, relay, wait, delete.
+    static func supervise(_ options: MonitorOptions, control: FileDescriptor?, callbacks: Callbacks) -> Outcome {
         func say(_ message: MonitorMessage) {
             if let control, let data = try? JSONEncoder().encode(message) { try? control.sendMessage(Array(data)) }
+        }
+        func fail(_ error: Error) -> Outcome {
+            let code = (error as? IsolationError)?.exitCode ?? 125
+            say(.failed("\(error)", exitCode: code))
+            return .failed("\(error)", exitCode: code)
         }
         let store = ContainerStore(root: options.runtimeRoot)
         let session: Session
         do {
             session = try Session(options, store: store)
         } catch {
-            say(.failed("\(error)", exitCode: (error as? IsolationError)?.exitCode ?? 125))
-            return nil
+            return fail(error)
         }
         defer { session.close() }
         do {
@@ -112,16 +128,16 @@ public enum Monitor {
                 let reply = try control.read(upTo: 4096)
                 guard !reply.isEmpty, case .start = try JSONDecoder().decode(MonitorMessage.self, from: Data(reply)) else {
                     try? session.container.delete(force: true)
-                    return nil
+                    return .failed("the launcher went away before the start", exitCode: 125)
                 }
             }
             try session.start()
+            callbacks.afterStart(session.container)
             say(.started(pid: session.container.record.process?.pid ?? 0))
         } catch {
-            say(.failed("\(error)", exitCode: (error as? IsolationError)?.exitCode ?? 125))
             try? session.container.delete(force: true)
-            return nil
+            return fail(error)
         }
-        return session.relayUntilExit()
+        return .exited(session.relayUntilExit())
     }
 }

@@ -111,6 +111,7 @@ extension Spec {
         hardening.createContainer = hooks?.createContainer ?? []
         hardening.startContainer = hooks?.startContainer ?? []
         hardening.state = state
+        hardening.reaper = annotations?[Spec.initAnnotation] == "true"
         configuration.extensionData = String(decoding: try JSONEncoder().encode(hardening), as: UTF8.self)
         return configuration
     }

@@ -32,6 +32,10 @@ public struct Spec: Codable, Sendable, Equatable {
     /// The version of the specification Dosirak implements.
     public static let version = "1.2.0"
 
+    /// The annotation that asks for `--init`: PID 1 stays a reaper that runs the command as
+    /// its child (`"org.dosirak.init": "true"`).
+    public static let initAnnotation = "org.dosirak.init"
+
     public struct Root: Codable, Sendable, Equatable {
         /// The root file system, absolute or relative to the bundle.
         public var path: String

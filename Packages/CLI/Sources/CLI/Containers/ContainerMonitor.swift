@@ -1,0 +1,126 @@
+import Foundation
+import Glibc
+import Network
+import Runtime
+import Syscalls
+
+/// `dosirak monitor ID`: chapter 06's monitor for one container, with what `dosirak` adds
+/// around each life of it: the network between create and start, the record after start,
+/// and after the exit the clean-up, `--rm`, and the restart policy.
+enum ContainerMonitor {
+    static func main(_ context: Context, _ arguments: [String]) -> Never {
+        guard let id = arguments.first, let entry = try? context.containers.load(id: id) else {
+            context.errors.say("dosirak monitor: no such container: \(arguments.first ?? "")")
+            exit(1)
+        }
+        try? FileManager.default.createDirectory(atPath: context.socketsRoot, withIntermediateDirectories: true)
+        let options = MonitorOptions(id: id, bundle: context.containers.bundle(id), runtimeRoot: context.runtime.root,
+                                     logPath: context.containers.logPath(id), attachSocket: context.attachSocket(id),
+                                     interactive: entry.options.interactive)
+        let callbacks = Monitor.Callbacks(
+            beforeStart: { container in try connect(context, id: id, container: container) },
+            afterStart: { container in recordStart(context, id: id, container: container) },
+            afterExit: { outcome in afterExit(context, id: id, outcome: outcome) })
+        Monitor.run(options, control: FileDescriptor(rawValue: 3), callbacks: callbacks)
+    }
+
+    /// Between create and start: the container's network namespace exists (its init waits),
+    /// so its interfaces can be moved in, as a CNI plugin or libnetwork does at this point.
+    static func connect(_ context: Context, id: String, container: Runtime.Container) throws {
+        let entry = try context.containers.load(id: id)
+        guard let process = container.record.process else { return }
+        let namespace = NetworkNamespace.of(pid: process.pid)
+        var joined: [NetworkSettings] = []
+        do {
+            switch try NetworkMode(parsing: entry.options.network) {
+            case .host:
+                return
+            case .none:
+                try NetworkMode.configureLoopbackOnly(namespace)
+            case .bridge(let name):
+                let ports = try context.publishedPorts(entry)
+                let (settings, files, gateway) = try context.attach(entry, to: name, aliases: entry.options.networkAliases,
+                                                                    ports: ports, namespace: namespace, process: process)
+                joined.append(settings)
+                try context.writeFiles(files, for: entry, gateway: gateway)
+            }
+            for connection in entry.connected where connection.name != entry.options.network {
+                let (settings, _, _) = try context.attach(entry, to: connection.name, aliases: connection.aliases,
+                                                          ports: [], namespace: namespace, process: process)
+                joined.append(settings)
+            }
+            try context.containers.update(id) { $0.networks = joined }
+        } catch {
+            try? context.networks.detachEverywhere(containerID: id)
+            throw error
+        }
+    }
+
+    static func recordStart(_ context: Context, id: String, container: Runtime.Container) {
+        _ = try? context.containers.update(id) { entry in
+            entry.state.status = .running
+            entry.state.process = container.record.process
+            entry.state.monitor = ProcessIdentity.current
+            entry.state.startedAt = Date()
+            entry.state.finishedAt = nil
+            entry.state.exitCode = 0
+            entry.state.oomKilled = false
+            entry.state.error = nil
+        }
+    }
+
+    /// After each life: release the network, record how it ended, then restart it, or
+    /// unmount its file system (and remove it all for `--rm`).
+    static func afterExit(_ context: Context, id: String, outcome: Monitor.Outcome) -> Monitor.Next {
+        try? context.networks.detachEverywhere(containerID: id)
+        guard var entry = try? context.containers.load(id: id) else { return .finish }
+        var restart = false
+        if case .exited(let record) = outcome {
+            restart = entry.options.restart.restarts(exitCode: record.exitCode, restarts: entry.state.restartCount,
+                                                     stoppedByUser: entry.state.stoppedByUser)
+        }
+        let updated = try? context.containers.update(id) { entry in
+            switch outcome {
+            case .exited(let record):
+                entry.state.exitCode = record.exitCode
+                entry.state.oomKilled = record.oomKilled
+                entry.state.startedAt = record.startedAt
+                entry.state.finishedAt = record.finishedAt
+            case .failed(let message, let code):
+                entry.state.exitCode = code
+                entry.state.error = message
+                entry.state.finishedAt = Date()
+            }
+            entry.state.process = nil
+            entry.networks = []
+            if restart {
+                entry.state.status = .restarting
+                entry.state.restartCount += 1
+            } else {
+                entry.state.status = entry.state.startedAt == nil && entry.state.error != nil ? .created : .exited
+                entry.state.monitor = nil
+            }
+        }
+        if let updated { entry = updated }
+        if restart {
+            // Docker waits 100 ms before the first restart, doubling each time (up to a minute).
+            let delay = min(60.0, 0.1 * pow(2.0, Double(min(entry.state.restartCount - 1, 10))))
+            usleep(useconds_t(delay * 1_000_000))
+            // A `stop` during the wait wins.
+            if (try? context.containers.load(id: id))?.state.stoppedByUser == true {
+                _ = try? context.containers.update(id) { entry in
+                    entry.state.status = .exited
+                    entry.state.monitor = nil
+                }
+                context.releaseFileSystem(entry)
+                return .finish
+            }
+            return .restart
+        }
+        context.releaseFileSystem(entry)
+        if entry.options.remove {
+            try? context.removeContainer(entry, volumes: true)
+        }
+        return .finish
+    }
+}

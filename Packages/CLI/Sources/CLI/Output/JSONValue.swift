@@ -1,0 +1,72 @@
+import Foundation
+
+/// A JSON document with its keys in the order Docker writes them (`inspect` output is read by
+/// people as well as by `jq`), printed with four-space indentation as Docker does.
+public indirect enum JSONValue {
+    case object([(String, JSONValue)])
+    case array([JSONValue])
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    static func int<T: BinaryInteger>(_ value: T) -> JSONValue { .number(Double(value)) }
+    static func strings(_ values: [String]?) -> JSONValue { values.map { .array($0.map(JSONValue.string)) } ?? .null }
+    static func map(_ values: [String: String]?) -> JSONValue {
+        values.map { .object($0.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) } ?? .null
+    }
+
+    /// The document as text.
+    public func text(indent: String = "") -> String {
+        let inner = indent + "    "
+        switch self {
+        case .object(let pairs):
+            if pairs.isEmpty { return "{}" }
+            return "{\n" + pairs.map { inner + JSONValue.quote($0.0) + ": " + $0.1.text(indent: inner) }.joined(separator: ",\n")
+                + "\n" + indent + "}"
+        case .array(let values):
+            if values.isEmpty { return "[]" }
+            return "[\n" + values.map { inner + $0.text(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .string(let text): return JSONValue.quote(text)
+        case .number(let value):
+            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+
+    /// The same value as Foundation objects, for `--format` templates.
+    var foundation: Any {
+        switch self {
+        case .object(let pairs): Dictionary(pairs.map { ($0.0, $0.1.foundation) }, uniquingKeysWith: { _, last in last })
+        case .array(let values): values.map(\.foundation)
+        case .string(let text): text
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? NSNumber(value: Int64(value)) : NSNumber(value: value)
+        case .bool(let value): NSNumber(value: value)
+        case .null: NSNull()
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "<": result += "\\u003c"
+            case ">": result += "\\u003e"
+            case "&": result += "\\u0026"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

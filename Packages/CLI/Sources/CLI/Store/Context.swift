@@ -1,0 +1,80 @@
+import Dispatch
+import Foundation
+import Layers
+import Network
+import Runtime
+import Syscalls
+
+/// Where `dosirak` keeps everything, and the stores over it. One root holds it all
+/// (`--root`, or `DOSIRAK_ROOT`, else /var/lib/dosirak), so a test can keep a world of its own:
+///
+///     <root>/images/       chapter 04's image store (blobs, snapshots, names)
+///     <root>/networks/     chapter 05's networks, addresses and rules
+///     <root>/containers/   one directory per container: container.json, its log, its bundle
+///     <root>/volumes/      named volumes
+///     <root>/runtime/      chapter 06's state for the OCI containers now running
+///     <root>/sockets/      the monitors' attach sockets (short paths: a socket's path is
+///                          limited to 107 bytes)
+public final class Context: @unchecked Sendable {
+    public let root: String
+    /// The dosirak program itself: monitors, inits and DNS responders are this binary, again.
+    public let executable: String
+    public var output: FileDescriptor = .standardOutput
+    public var errors: FileDescriptor = .standardError
+
+    public static let defaultRoot = "/var/lib/dosirak"
+
+    public init(root: String? = nil) {
+        let environment = ProcessInfo.processInfo.environment["DOSIRAK_ROOT"]
+        self.root = root ?? (environment?.isEmpty == false ? environment! : Context.defaultRoot)
+        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    public var containersRoot: String { root + "/containers" }
+    public var socketsRoot: String { root + "/sockets" }
+    public func attachSocket(_ id: String) -> String { socketsRoot + "/" + id.prefix(12) + ".sock" }
+
+    public lazy var images: ImageStore = {
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            return try ImageStore(root: root + "/images")
+        } catch {
+            errors.say("dosirak: Error: the image store at \(root)/images cannot be opened: \(error)")
+            exit(125)
+        }
+    }()
+
+    public lazy var networks: NetworkStore = NetworkStore(root: root + "/networks", dnsCommand: [executable, "dns"])
+
+    public lazy var containers = ContainerIndex(root: containersRoot)
+
+    public lazy var volumes = VolumeStore(root: root + "/volumes")
+
+    public lazy var runtime = Runtime.ContainerStore(root: root + "/runtime")
+
+    /// A registry client writing progress to our output.
+    public func registry(quiet: Bool = false) -> RegistryClient {
+        RegistryClient(store: images, progress: PullProgress(output: quiet ? nil : output))
+    }
+
+    /// Prints a line to our stdout.
+    public func say(_ text: String) {
+        output.say(text)
+    }
+}
+
+/// Runs async work (the registry client's) from a synchronous command, and waits for it.
+func waitFor<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.result!.get()
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
