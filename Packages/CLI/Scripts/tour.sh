@@ -44,9 +44,9 @@ step run --rm busybox sh -c 'echo "hello from $(hostname): $(ip -4 -o addr show 
 note "a web app on a published port"
 step run -d -p 8080:8080 --name web busybox sh -c \
   'mkdir -p /www && echo "<h1>hello from dosirak</h1>" > /www/index.html && exec httpd -f -v -p 8080 -h /www'
-for _ in $(seq 50); do inside wget -qO /dev/null http://127.0.0.1:8080/ 2>/dev/null && break; sleep 0.1; done
-echo; echo "\$ wget -qO- http://127.0.0.1:8080/"
-inside wget -qO- http://127.0.0.1:8080/
+for _ in $(seq 50); do inside busybox wget -qO /dev/null http://127.0.0.1:8080/ 2>/dev/null && break; sleep 0.1; done
+echo; echo "\$ busybox wget -qO- http://127.0.0.1:8080/"
+inside busybox wget -qO- http://127.0.0.1:8080/
 step ps
 step logs web
 step stop web

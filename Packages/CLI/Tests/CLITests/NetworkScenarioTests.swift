@@ -16,7 +16,7 @@ struct NetworkScenarioTests {
             .output.trimmingCharacters(in: .newlines)
         var page = ""
         #expect(world.eventually {
-            page = (try? world.shell("wget -qO- http://127.0.0.1:8080/").output) ?? ""
+            page = (try? world.shell("busybox wget -qO- http://127.0.0.1:8080/").output) ?? ""
             return page == "hello from dosirak\n"
         })
         let ps = try world.run("ps", "--format", "{{.Names}}|{{.Ports}}|{{.Status}}")
@@ -29,7 +29,7 @@ struct NetworkScenarioTests {
         #expect(clash.errors.contains("8080") && clash.errors.split(separator: "\n").count == 1)
         #expect(try world.run("ps", "--format", "{{.Names}}").output == "web\n")
         #expect(try world.run("stop", "web").status == 0)
-        #expect(try world.shell("wget -qO- -T 1 http://127.0.0.1:8080/").status != .exited(0))
+        #expect(try world.shell("busybox wget -qO- -T 1 http://127.0.0.1:8080/").status != .exited(0))
         #expect(try world.run("rm", "web").output == "web\n")
         #expect(leftovers(world, id).isEmpty)
         let links = try world.shell("ip -o link show type veth").output

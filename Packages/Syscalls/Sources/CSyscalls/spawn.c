@@ -79,6 +79,30 @@ static int arrange_descriptors(const struct dsk_spawn_attr *attr, int report_fd)
     return moved_report;
 }
 
+// Closes every descriptor but the `count` in `keep` (which it sorts). A held child calls it
+// before it waits: the wait may be long, and meanwhile a copy of another thread's pipe kept open
+// here would keep that thread's reader from ever seeing end of file (close-on-exec does not help
+// a process that has not exec'd yet).
+static void close_all_but(int *keep, int count) {
+    for (int i = 1; i < count; i++) {  // insertion sort: a handful of numbers, no allocation
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t;
+        }
+    }
+    unsigned int next = 0;
+    for (int i = 0; i <= count; i++) {
+        unsigned int end = i < count ? (unsigned int)keep[i] : ~0U;
+        if (i < count && (unsigned int)keep[i] < next) continue;  // a duplicate
+        if (end > next) {
+            unsigned int last = i < count ? end - 1 : ~0U;
+            if (syscall(SYS_close_range, next, last, 0) == -1) {
+                for (unsigned int fd = next; fd <= last && fd < 65536; fd++) close((int)fd);
+            }
+        }
+        if (i < count) next = end + 1;
+    }
+}
+
 static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t parent) {
     // Signal handlers belong to the parent's Swift runtime; dispositions go back to the
     // defaults (ignored ones too, so the new program does not inherit SIGPIPE ignored).
@@ -103,8 +127,16 @@ static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t pa
     // Wait for the parent's word. A child in a new user namespace waits here until its
     // uid and gid maps are written: only then can it become root inside.
     if (attr->hold_fd >= 0) {
-        // Our copy of the parent's end must go, or we would never see end of file.
-        if (attr->hold_parent_fd >= 0) close(attr->hold_parent_fd);
+        // Keep only what the rest needs: the map's sources and the report and hold pipes.
+        // Our copy of the parent's end of the hold pipe goes with the rest, or we would never
+        // see end of file.
+        // (A map of more than 64 descriptors keeps everything until exec, as before.)
+        int keep[64 + 2];
+        int count = 0;
+        keep[count++] = report_fd;
+        keep[count++] = attr->hold_fd;
+        for (int i = 0; i < attr->fd_count && i < 64; i++) keep[count++] = attr->fds[i].from;
+        if (attr->fd_count <= 64) close_all_but(keep, count);
         char byte;
         ssize_t n;
         do {

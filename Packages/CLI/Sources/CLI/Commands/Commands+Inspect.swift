@@ -47,6 +47,15 @@ extension Commands {
     }
 }
 
+extension Commands {
+    /// `network inspect` and `volume inspect`: `inspect --type TYPE`, with the same `--format`.
+    static func inspect(_ context: Context, _ arguments: ParsedArguments, type: String) throws -> Int32 {
+        var forwarded = ["--type", type] + arguments.positional
+        if let format = arguments.value("format") { forwarded = ["--format", format] + forwarded }
+        return try inspect.run(context, try ParsedArguments(forwarded, flags: inspect.flags, stopAtFirstPositional: false))
+    }
+}
+
 extension Context {
     /// `inspect` of a container, with the fields Docker's has, in its order.
     func inspect(_ entry: ContainerEntry) -> JSONValue {

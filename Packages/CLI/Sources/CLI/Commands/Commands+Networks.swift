@@ -150,9 +150,7 @@ extension Commands {
         "network inspect", usage: "network inspect [OPTIONS] NETWORK [NETWORK...]", summary: "Display detailed information on one or more networks",
         flags: [Flag("format", short: "f", .value(placeholder: "string"), help: "Format output using a custom template")]
     ) { context, arguments in
-        var forwarded = ["--type", "network"] + arguments.positional
-        if let format = arguments.value("format") { forwarded = ["--format", format] + forwarded }
-        return try inspect.run(context, try ParsedArguments(forwarded, flags: inspect.flags, stopAtFirstPositional: false))
+        try inspect(context, arguments, type: "network")
     }
 
     static let networkConnect = Command(

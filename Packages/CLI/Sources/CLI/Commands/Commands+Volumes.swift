@@ -85,8 +85,6 @@ extension Commands {
         "volume inspect", usage: "volume inspect [OPTIONS] VOLUME [VOLUME...]", summary: "Display detailed information on one or more volumes",
         flags: [Flag("format", short: "f", .value(placeholder: "string"), help: "Format output using a custom template")]
     ) { context, arguments in
-        var forwarded = ["--type", "volume"] + arguments.positional
-        if let format = arguments.value("format") { forwarded = ["--format", format] + forwarded }
-        return try inspect.run(context, try ParsedArguments(forwarded, flags: inspect.flags, stopAtFirstPositional: false))
+        try inspect(context, arguments, type: "volume")
     }
 }
