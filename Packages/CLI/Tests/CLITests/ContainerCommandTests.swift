@@ -69,8 +69,10 @@ struct ContainerCommandTests {
         #expect(state == "D" || state == "S")  // frozen tasks sleep in the freezer
         #expect(try world.run("unpause", "sleeper").status == 0)
         #expect(try world.run("inspect", "-f", "{{.State.Status}}", "sleeper").output == "running\n")
-        // A paused container still stops (it is thawed for its signal).
+        // A paused container refuses exec with Docker's words, and still stops (it is thawed
+        // for its signal).
         _ = try world.run("pause", "sleeper")
+        #expect(try world.run("exec", "sleeper", "true").errors.contains("is paused, unpause the container before exec"))
         #expect(try world.run("stop", "-t", "1", "sleeper").status == 0)
     }
 

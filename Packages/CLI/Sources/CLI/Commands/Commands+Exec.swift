@@ -18,6 +18,9 @@ extension Commands {
     ) { context, arguments in
         guard arguments.positional.count >= 2 else { throw CommandError.usage("\"exec\" requires at least 2 arguments.") }
         let entry = context.reconcile(try context.containers.find(arguments.positional[0]))
+        if entry.state.status == .paused {
+            throw CommandError.failed("container \(entry.id) is paused, unpause the container before exec")
+        }
         guard entry.state.status == .running, let container = context.runtimeContainer(entry) else {
             throw CommandError.failed("container \(entry.id) is not running")
         }

@@ -34,7 +34,7 @@ extension ContainerEntry {
             "State": state.status.rawValue, "Status": statusText(), "Size": "0B", "Names": name,
             "Labels": options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             "Mounts": volumes.map { $0.source ?? $0.destination }.joined(separator: ","),
-            "Networks": network?.network ?? options.network, "LocalVolumes": String(volumes.filter { $0.kind == .volume }.count),
+            "Networks": networks.isEmpty ? options.network : networks.map(\.network).joined(separator: ","), "LocalVolumes": String(volumes.filter { $0.kind == .volume }.count),
         ]
     }
 }
