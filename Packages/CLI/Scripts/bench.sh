@@ -23,6 +23,8 @@ cleanup() {
   if [ -n "$dockerd_pid" ]; then
     ids=$(dk ps -aq 2>/dev/null || true); [ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1 || true
     kill "$dockerd_pid" 2>/dev/null || true; wait "$dockerd_pid" 2>/dev/null || true
+    pid=$(cat "$work/docker.pid" 2>/dev/null || true)  # in case it outlived the signal
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   fi
   for m in $(awk '{print $5}' /proc/self/mountinfo | grep "^$work" | sort -r); do umount -l "$m" 2>/dev/null || true; done
   ip netns delete "$netns" 2>/dev/null || true
@@ -51,8 +53,10 @@ d image busybox >/dev/null
 
 have_docker=no
 if command -v dockerd >/dev/null && command -v docker >/dev/null; then
-  inside dockerd --data-root "$work/docker-data" --exec-root "$work/docker-exec" --pidfile "$work/docker.pid" \
-    -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 &
+  # Started directly (not through a shell function, whose subshell would get the PID), so
+  # that the clean-up stops dockerd itself.
+  nsenter --net=/run/netns/"$netns" -- dockerd --data-root "$work/docker-data" --exec-root "$work/docker-exec" \
+    --pidfile "$work/docker.pid" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 &
   dockerd_pid=$!
   for _ in $(seq 100); do dk info >/dev/null 2>&1 && break; sleep 0.2; done
   if dk info >/dev/null 2>&1; then
