@@ -161,7 +161,8 @@ final class World: @unchecked Sendable {  // `adopted` is guarded by `lock`
         }
         _ = try? run("network", "rm", "bridge")
         for name in (try? run("volume", "ls", "-q").lines) ?? [] { _ = try? run("volume", "rm", name) }
-        for _ in 0..<250 where hasAdopted {
+        for _ in 0..<250 {
+            guard hasAdopted else { break }
             reapAdopted()
             usleep(20_000)
         }

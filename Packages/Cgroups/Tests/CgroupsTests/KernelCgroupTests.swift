@@ -63,7 +63,8 @@ struct KernelCgroupTests {
             let child = try Cgroups.spawnInside(cgroup, "bomb() { bomb | bomb & }; bomb; sleep 10")
             defer { try? cgroup.remove(); _ = try? child.wait() }
             var stats = try cgroup.stats()
-            for _ in 0..<200 where (stats.pidsRefused ?? 0) == 0 {
+            for _ in 0..<200 {
+                guard (stats.pidsRefused ?? 0) == 0 else { break }
                 usleep(10_000)
                 stats = try cgroup.stats()
             }

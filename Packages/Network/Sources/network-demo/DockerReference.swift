@@ -36,7 +36,8 @@ struct DockerReference {
             let daemon = try spawn.start()
             let reference = DockerReference(directory: directory, daemon: daemon, socket: socket)
             var ready = false
-            for _ in 0..<150 where !ready {
+            for _ in 0..<150 {
+                guard !ready else { break }
                 usleep(100_000)
                 ready = (try? reference.run(docker, ["version"]).0) == .exited(0)
             }

@@ -47,7 +47,7 @@ final class PrivateDocker {
 
     deinit {
         try? daemon.pid.send(.terminate)
-        for _ in 0..<200 where (try? daemon.pid.waitIfEnded()) == nil { usleep(50_000) }
+        for _ in 0..<200 { guard (try? daemon.pid.waitIfEnded()) == nil else { break }; usleep(50_000) }
         try? daemon.pid.send(.kill)
         _ = try? daemon.wait()
         for mount in ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n")

@@ -21,7 +21,7 @@ struct FaultTests {
         spawn.fileDescriptors = [0: null, 1: null, 2: null]
         let creating = try spawn.start()
         #expect(sandbox.waitFor(sandbox.root + "/" + id + "/state.json"))
-        for _ in 0..<200 where try sandbox.state(id).pid == 0 && (try? Cgroups.exists("dosirak/\(id)")) != true { usleep(10_000) }
+        for _ in 0..<200 { guard try sandbox.state(id).pid == 0 && (try? Cgroups.exists("dosirak/\(id)")) != true else { break }; usleep(10_000) }
         #expect(try sandbox.state(id).status == .creating)
         try creating.pid.send(.kill)
         _ = try creating.wait()
@@ -39,7 +39,8 @@ struct FaultTests {
         try sandbox.runtimeCommand("run", "--detach", "--bundle", sandbox.bundle, id)
         let pid = try sandbox.state(id).pid
         kill(pid, SIGKILL)
-        for _ in 0..<200 where try sandbox.state(id).status != .stopped {
+        for _ in 0..<200 {
+            guard try sandbox.state(id).status != .stopped else { break }
             sandbox.reapAdopted()
             usleep(10_000)
         }

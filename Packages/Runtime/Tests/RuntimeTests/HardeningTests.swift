@@ -156,7 +156,7 @@ struct HookTests {
         #expect(try sandbox.runtimeCommand("start", id).status == .exited(0))
         #expect(sandbox.waitFor(sandbox.file("/tmp/hooks.log")))
         #expect(try String(contentsOfFile: sandbox.file("/tmp/hooks.log"), encoding: .utf8) == "startContainer creating pid\n")
-        for _ in 0..<200 where try sandbox.state(id).status != .stopped { usleep(10_000) }
+        for _ in 0..<200 { guard try sandbox.state(id).status != .stopped else { break }; usleep(10_000) }
         sandbox.reapAdopted()
         #expect(try sandbox.runtimeCommand("delete", id).status == .exited(0))
         let lines = try String(contentsOfFile: hostLog, encoding: .utf8).split(separator: "\n")

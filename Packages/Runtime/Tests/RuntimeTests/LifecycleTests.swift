@@ -31,7 +31,7 @@ struct LifecycleTests {
         #expect(startAgain == .exited(1) && message == "dosirak-runtime: cannot start container web-\(sandbox.tag): it is running\n")
 
         #expect(try sandbox.runtimeCommand("kill", "web-\(sandbox.tag)", "KILL").status == .exited(0))
-        for _ in 0..<500 where try sandbox.state("web-\(sandbox.tag)").status != .stopped { usleep(10_000) }
+        for _ in 0..<500 { guard try sandbox.state("web-\(sandbox.tag)").status != .stopped else { break }; usleep(10_000) }
         #expect(try sandbox.state("web-\(sandbox.tag)").status == .stopped)
         #expect(try sandbox.runtimeCommand("delete", "web-\(sandbox.tag)").status == .exited(0))
         #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/web-\(sandbox.tag)"))
@@ -82,7 +82,8 @@ struct LifecycleTests {
         #expect(try sandbox.runtimeCommand("kill", "--all", "a-\(sandbox.tag)", "KILL").status == .exited(0))
         // The detached exec'd process was adopted by this process (a subreaper, like a shim);
         // the container's init dies only once that one has been reaped.
-        for _ in 0..<500 where pids.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) {
+        for _ in 0..<500 {
+            guard pids.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) else { break }
             sandbox.reapAdopted()
             usleep(10_000)
         }
@@ -244,13 +245,14 @@ struct TerminalTests {
         }
         thread.start()
         #expect(try sandbox.runtimeCommand("create", "--bundle", sandbox.bundle, "--console-socket", socketPath, id).status == .exited(0))
-        for _ in 0..<200 where accepted.withLock({ $0 }) == nil { usleep(10_000) }
+        for _ in 0..<200 { guard accepted.withLock({ $0 }) == nil else { break }; usleep(10_000) }
         let terminal = try #require(accepted.withLock { $0 })
         defer { try? terminal.close() }
         #expect(try sandbox.runtimeCommand("start", id).status == .exited(0))
         try terminal.writeAll("lunchbox\n")
         var output = ""
-        for _ in 0..<50 where !output.contains("got lunchbox") {
+        for _ in 0..<50 {
+            guard !output.contains("got lunchbox") else { break }
             var poller = pollfd(fd: terminal.rawValue, events: Int16(POLLIN), revents: 0)
             if poll(&poller, 1, 100) > 0, let bytes = try? terminal.read(upTo: 4096) { output += String(decoding: bytes, as: UTF8.self) }
         }

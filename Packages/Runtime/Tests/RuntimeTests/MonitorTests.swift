@@ -126,7 +126,8 @@ struct MonitorTests {
         if let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8)) { sandbox.adopted.insert(pid) }
         try launched.monitor.pid.send(.kill)
         _ = try launched.monitor.wait()
-        for _ in 0..<300 where ProcessIdentity.of(launched.pid)?.isAlive == true {
+        for _ in 0..<300 {
+            guard ProcessIdentity.of(launched.pid)?.isAlive == true else { break }
             sandbox.reapAdopted()
             usleep(10_000)
         }

@@ -117,7 +117,8 @@ final class Sandbox {
             remember(id)
             _ = try? runtimeCommand("kill", "--all", id, "KILL")
         }
-        for _ in 0..<500 where adopted.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) {
+        for _ in 0..<500 {
+            guard adopted.contains(where: { ProcessIdentity.of($0)?.isAlive == true }) else { break }
             reapAdopted()
             usleep(10_000)
         }

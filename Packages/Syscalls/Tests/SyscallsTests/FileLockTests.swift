@@ -26,7 +26,8 @@ struct FileLockTests {
         spawn.newSession = true  // a process group of its own, so that sleep can be killed with it
         let holder = try spawn.start()
         var holderHasIt = false
-        for _ in 0..<300 where !holderHasIt {
+        for _ in 0..<300 {
+            guard !holderHasIt else { break }
             if let probe = try FileLock.tryAcquire(path) { probe.release(); usleep(10_000) } else { holderHasIt = true }
         }
         #expect(holderHasIt, "the holder should have taken the lock")
@@ -34,7 +35,8 @@ struct FileLockTests {
         _ = try holder.wait()
         // flock's forked child (killed too) may still be on its way out, holding a copy.
         var lock: FileLock?
-        for _ in 0..<200 where lock == nil {
+        for _ in 0..<200 {
+            guard lock == nil else { break }
             lock = try FileLock.tryAcquire(path)
             if lock == nil { usleep(10_000) }
         }

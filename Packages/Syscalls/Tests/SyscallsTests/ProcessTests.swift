@@ -108,7 +108,8 @@ struct ProcessHelperTests {
         #expect(try child.pid.waitIfEnded() == nil)
         try child.pid.send(.kill)
         var status: WaitStatus?
-        for _ in 0..<500 where status == nil {
+        for _ in 0..<500 {
+            guard status == nil else { break }
             status = try child.pid.waitIfEnded()
             usleep(2000)
         }

@@ -19,7 +19,7 @@ extension Container {
                 try? handle.close()
             }
             if status == .paused { try? container.cgroup.thaw() }
-            for _ in 0..<500 where record.process?.isAlive == true { usleep(10_000) }
+            for _ in 0..<500 { guard record.process?.isAlive == true else { break }; usleep(10_000) }
         }
         try container.cgroup.remove()
         var final = container.state
