@@ -654,7 +654,7 @@ extension Image {
         var rows: [[String: Any]] = []
         for step in steps {
             let size = step.emptyLayer == true ? 0 : (layers.next()?.size ?? 0)
-            let created = step.created.flatMap(Timestamp.parseImageTime)
+            let created = step.created.flatMap(Timestamp.parse)
             var createdBy = step.createdBy?.replacingOccurrences(of: "\t", with: " ") ?? ""
             if truncate && createdBy.count > 45 { createdBy = String(createdBy.prefix(44)) + "…" }
             let createdAt = created.map(Timestamp.rfc3339Seconds) ?? ""
@@ -667,23 +667,6 @@ extension Image {
         rows.reverse()
         if !rows.isEmpty { rows[0]["ID"] = truncate ? id.short : id.description }
         return rows
-    }
-}
-
-extension Timestamp {
-    /// An image config's time: RFC 3339, with or without a fraction of a second.
-    static func parseImageTime(_ text: String) -> Date? {
-        if let date = parse(text) { return date }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-
-    /// `2026-11-29T10:33:27Z`: Go's `time.RFC3339`, as `history --human=false` prints it.
-    static func rfc3339Seconds(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 }
 

@@ -77,8 +77,6 @@ extension Timestamp {
     static func parseUserTime(_ text: String, flag: String, now: Date = Date()) throws -> Date {
         if let date = parse(text) { return date }
         if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
         var total = 0.0
         var number = ""
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
