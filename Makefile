@@ -53,7 +53,7 @@ check-chapters: setup
 ## container (a plain command instead when there is no terminal)
 DOSIRAK := Packages/CLI/.build/debug/dosirak
 run: setup
-	@cd Packages/CLI && $(SWIFT) build -q --product dosirak
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && $(SWIFT) build -q --product dosirak-registry
 	@$(DOSIRAK) image busybox >/dev/null
 	@if [ -t 0 ] && [ -t 1 ]; then \
 	  echo "dosirak run --rm -it busybox sh   (exit to leave)"; \
@@ -83,7 +83,8 @@ demo-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q --product runtime-demo && .build/debug/runtime-demo
 
 demo-07: setup
-	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && Scripts/tour.sh .build/debug/dosirak
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && $(SWIFT) build -q --product dosirak-registry && \
+	  Scripts/tour.sh .build/debug/dosirak
 
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
 bench: bench-04 bench-05 bench-06 bench-07
@@ -101,28 +102,34 @@ bench-06: setup
 ## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
 bench-07: setup
 	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
+	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry && \
 	  Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
 
-## install: dosirak (release, the Swift runtime linked in, stripped) in $(PREFIX)/bin, dosirak-runtime as a
-## link to it (the same binary is the OCI runtime when called by that name), and the bash and zsh
-## completions, which the installed binary writes from its own commands.
+## install: dosirak and dosirak-registry (release, the Swift runtime linked in, stripped) in
+## $(PREFIX)/bin, dosirak-runtime as a link to dosirak (the same binary is the OCI runtime when
+## called by that name), and the bash and zsh completions, which the installed binary writes
+## from its own commands. dosirak-registry is dosirak with the registry client (URLSession and
+## libcurl): dosirak runs it for pull, push, login and logout, and must find it next to itself.
 PREFIX ?= /usr/local
 BASH_COMPLETIONS ?= /usr/share/bash-completion/completions
 ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/site-functions
 
 install: setup
 	@command -v $(SWIFT) >/dev/null || { echo "install: swift not found in PATH (Swift 6 is required)"; exit 1; }
-	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak
-	@set -e; binary="$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"; \
-	  if ldd "$$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
-	    echo "install: $$binary still loads the Swift runtime from the toolchain:"; ldd "$$binary" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
-	  fi; \
-	  install -D -s -m 755 "$$binary" "$(DESTDIR)$(PREFIX)/bin/dosirak"; \
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
+	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
+	@set -e; bin="$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"; \
+	  for program in dosirak dosirak-registry; do \
+	    if ldd "$$bin/$$program" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
+	      echo "install: $$bin/$$program still loads the Swift runtime from the toolchain:"; ldd "$$bin/$$program" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
+	    fi; \
+	    install -D -s -m 755 "$$bin/$$program" "$(DESTDIR)$(PREFIX)/bin/$$program"; \
+	  done; \
 	  ln -sfn dosirak "$(DESTDIR)$(PREFIX)/bin/dosirak-runtime"; \
 	  install -d "$(DESTDIR)$(BASH_COMPLETIONS)" "$(DESTDIR)$(ZSH_COMPLETIONS)"; \
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion bash > "$(DESTDIR)$(BASH_COMPLETIONS)/dosirak"; \
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion zsh > "$(DESTDIR)$(ZSH_COMPLETIONS)/_dosirak"; \
-	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
+	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)) and dosirak-registry ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak-registry" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
 
 clean:
 	rm -rf .build Packages/*/.build

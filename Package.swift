@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "Runtime", package: "Runtime"),
                 .product(name: "CLI", package: "CLI"),
                 .product(name: "dosirak", package: "CLI"),
+                .product(name: "dosirak-registry", package: "CLI"),
             ],
             path: "Tests/DosirakTests"),
     ]

@@ -1,12 +1,13 @@
 // swift-tools-version:6.0
 // Layers: chapter 04. Images as stacks of read-only layers: SHA-256 and a content-addressed
-// store, a tar reader and writer that extracts safely, overlayfs, and a registry client.
+// store, a tar reader and writer that extracts safely, overlayfs, and (module Registry) a registry client.
 import PackageDescription
 
 let package = Package(
     name: "Layers",
     products: [
         .library(name: "Layers", targets: ["Layers"]),
+        .library(name: "Registry", targets: ["Registry"]),
         .executable(name: "layers-demo", targets: ["layers-demo"]),
     ],
     dependencies: [
@@ -14,9 +15,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "Layers", dependencies: [.product(name: "Syscalls", package: "Syscalls")]),
-        .executableTarget(name: "layers-demo", dependencies: ["Layers"]),
+        // The registry client is a module of its own: it brings URLSession, and with it libcurl
+        // and its TLS libraries, which only the programs that talk to registries should load.
+        .target(name: "Registry", dependencies: ["Layers", .product(name: "Syscalls", package: "Syscalls")]),
+        .executableTarget(name: "layers-demo", dependencies: ["Layers", "Registry"]),
         // Benchmarks and scenarios that want a process of their own (make bench uses it too).
-        .executableTarget(name: "layers-test-helper", dependencies: ["Layers"], path: "Tests/Helper"),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "layers-demo", "layers-test-helper"]),
+        .executableTarget(name: "layers-test-helper", dependencies: ["Layers", "Registry"], path: "Tests/Helper"),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Registry", "layers-demo", "layers-test-helper"]),
     ]
 )

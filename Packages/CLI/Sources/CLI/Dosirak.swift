@@ -46,6 +46,7 @@ public enum Dosirak {
         case "exec-init": ExecInit.main()
         case "monitor": ContainerMonitor.main(context, Array(rest.dropFirst()))
         case "dns": DNSMain.main(Array(rest.dropFirst()))
+        case "fetch": exit(fetchMain(context, Array(rest.dropFirst())))
         default: break
         }
         guard let command = Commands.find(Array(rest)) else {
@@ -53,6 +54,26 @@ public enum Dosirak {
             exit(1)
         }
         exit(run(command.command, Array(rest.dropFirst(command.words)), context: context))
+    }
+
+    /// `fetch NAME`, the hidden command `run` uses to pull a missing image in
+    /// `dosirak-registry`: the progress on stdout, the error as one line on stderr.
+    static func fetchMain(_ context: Context, _ arguments: [String]) -> Int32 {
+        guard arguments.count == 1 else {
+            FileDescriptor.standardError.say("dosirak: Error: usage: fetch NAME")
+            return 125
+        }
+        do {
+            guard let work = RegistryHelper.inProcess else {
+                // Not the registry program: become it.
+                return try context.registryCommand("fetch", ParsedArguments([], flags: [], stopAtFirstPositional: false))
+            }
+            _ = try work.fetch(arguments[0], context: context, progress: .standardOutput)
+            return 0
+        } catch {
+            FileDescriptor.standardError.say("dosirak: Error: " + "\(error)".split(separator: "\n").joined(separator: "; "))
+            return 125
+        }
     }
 
     /// Runs one command; returns the exit code, having printed any error as one line.
@@ -90,7 +111,7 @@ public enum Dosirak {
 
 extension FileDescriptor {
     /// Writes a line (errors ignored: there is nowhere left to report them).
-    func say(_ text: String) {
+    package func say(_ text: String) {
         try? writeAll(text + "\n")
     }
 }

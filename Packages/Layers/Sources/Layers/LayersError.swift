@@ -53,7 +53,7 @@ private func quoted(_ text: String) -> String { "\"\(text)\"" }
 
 /// Runs a system call that returns -1 and sets errno, naming the call and the path on failure.
 @discardableResult
-func check(_ call: String, _ path: String, _ body: () -> CInt) throws -> CInt {
+package func check(_ call: String, _ path: String, _ body: () -> CInt) throws -> CInt {
     while true {
         let result = body()
         if result != -1 { return result }

@@ -6,6 +6,7 @@
 import Foundation
 import Glibc
 import Layers
+import Registry
 import Syscalls
 
 let top = "/tmp/dosirak-layers-\(getpid())"

@@ -9,6 +9,7 @@
 import Foundation
 import Glibc
 import Layers
+import Registry
 import Syscalls
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -5,6 +5,7 @@ import FoundationNetworking
 import Glibc
 import Syscalls
 @testable import Layers
+@testable import Registry
 
 let registryBinary = "/usr/bin/docker-registry"
 let hasRegistry = access(registryBinary, X_OK) == 0

@@ -6,6 +6,7 @@ import Glibc
 import Syscalls
 import Testing
 @testable import Layers
+@testable import Registry
 
 /// An image with a layer of `megabytes` of random bytes (incompressible) on top of busybox.
 func bigImage(_ store: ImageStore, megabytes: Int, name: String, compression: Compression = .gzip) throws -> Image {

@@ -2,6 +2,7 @@ import Foundation
 import Syscalls
 import Testing
 @testable import Layers
+@testable import Registry
 
 @Suite("Registry client, without a registry")
 struct RegistryUnitTests {

@@ -21,7 +21,7 @@ extension Commands {
 
     /// Prints what Docker's daemon would answer (`Error response from daemon: ...`) and fails
     /// with exit code 1. The image store plays the daemon's part here.
-    static func daemonError(_ context: Context, _ error: any Error) -> CommandError {
+    package static func daemonError(_ context: Context, _ error: any Error) -> CommandError {
         context.errors.say("Error response from daemon: " + Commands.daemonMessage(error))
         return .exit(1)
     }
@@ -87,52 +87,18 @@ extension Commands {
         flags: [Flag("quiet", short: "q", help: "Suppress verbose output"),
                 Flag("platform", .value(placeholder: "string"), help: "Set platform if server is multi-platform capable")]
     ) { context, arguments in
-        guard arguments.positional.count == 1 else { throw CommandError.usage("\"pull\" requires exactly 1 argument.") }
-        let name = arguments.positional[0]
-        let reference = try Commands.reference(name)
-        let platform: Platform
-        do {
-            platform = try arguments.value("platform").map { try Platform(parsing: $0) } ?? .current
-        } catch {
-            throw CommandError.failed("\(error)")
-        }
-        let quiet = arguments.bool("quiet")
-        if !quiet && reference.digest == nil && !Commands.namesTag(name) { context.say("Using default tag: latest") }
-        let client = context.registry(quiet: quiet)
-        do {
-            _ = try waitFor { try await client.pull(name, platform: platform) }
-        } catch {
-            throw daemonError(context, error)
-        }
-        context.say(reference.description)
-        return 0
+        try context.registryCommand("pull", arguments)
     }
 
     static let push = Command(
         "push", usage: "push [OPTIONS] NAME[:TAG]", summary: "Upload an image to a registry",
         flags: [Flag("quiet", short: "q", help: "Suppress verbose output")]
     ) { context, arguments in
-        guard arguments.positional.count == 1 else { throw CommandError.usage("\"push\" requires exactly 1 argument.") }
-        let name = arguments.positional[0]
-        let reference = try Commands.reference(name)
-        let quiet = arguments.bool("quiet")
-        if !quiet && reference.digest == nil && !Commands.namesTag(name) { context.say("Using default tag: latest") }
-        guard (try? context.images.resolve(name)) != nil else {
-            context.errors.say("Error response from daemon: An image does not exist locally with the tag: \(reference.familiarRepository)")
-            throw CommandError.exit(1)
-        }
-        let client = context.registry(quiet: quiet)
-        do {
-            _ = try waitFor { try await client.push(name) }
-        } catch {
-            throw daemonError(context, error)
-        }
-        if quiet { context.say(reference.description) }
-        return 0
+        try context.registryCommand("push", arguments)
     }
 
     /// A reference as Docker reads it, or Docker's complaint about it.
-    static func reference(_ name: String) throws -> Reference {
+    package static func reference(_ name: String) throws -> Reference {
         do {
             return try Reference(parsing: name)
         } catch {
@@ -141,7 +107,7 @@ extension Commands {
     }
 
     /// Whether `name` spells out a tag (`busybox:1.36`; not `127.0.0.1:5000/busybox`).
-    static func namesTag(_ name: String) -> Bool {
+    package static func namesTag(_ name: String) -> Bool {
         let withoutDigest = name.split(separator: "@", maxSplits: 1).first.map(String.init) ?? name
         guard let colon = withoutDigest.lastIndex(of: ":") else { return false }
         return !withoutDigest[colon...].contains("/")
@@ -315,61 +281,14 @@ extension Commands {
                 Flag("password", short: "p", .value(placeholder: "string"), help: "Password or Personal Access Token (PAT)"),
                 Flag("password-stdin", help: "Take the Password or Personal Access Token (PAT) from stdin")]
     ) { context, arguments in
-        guard arguments.positional.count <= 1 else { throw CommandError.usage("\"login\" requires at most 1 argument.") }
-        let registry = Commands.registryHost(arguments.positional.first)
-        var username = arguments.value("username")
-        var password = arguments.value("password")
-        if arguments.bool("password-stdin") {
-            guard password == nil else { throw CommandError.failed("--password and --password-stdin are mutually exclusive") }
-            guard username != nil else { throw CommandError.failed("Must provide --username with --password-stdin") }
-            let text = String(decoding: try FileDescriptor.standardInput.readAll(), as: UTF8.self)
-            password = String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
-        } else if password != nil {
-            context.errors.say("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
-        }
-        if username == nil || password == nil {
-            guard isatty(0) == 1 else { throw CommandError.failed("Cannot perform an interactive login from a non TTY device") }
-            if username == nil { username = Terminal.prompt("Username: ", echo: true) }
-            if password == nil { password = Terminal.prompt("Password: ", echo: false) }
-        }
-        guard let username, !username.isEmpty else { throw CommandError.failed("Username is required") }
-        guard let password, !password.isEmpty else { throw CommandError.failed("Password is required") }
-        let client = RegistryClient(store: context.images, progress: PullProgress(output: nil))
-        do {
-            try waitFor { try await client.login(registry: registry, username: username, password: password) }
-        } catch {
-            throw daemonError(context, error)
-        }
-        context.errors.say("WARNING! Your credentials are stored unencrypted in '\(client.credentials.path)'.")
-        context.say("Login Succeeded")
-        return 0
+        try context.registryCommand("login", arguments)
     }
 
     static let logout = Command(
         "logout", usage: "logout [SERVER]",
         summary: "Log out from a registry. If no server is specified, the default is Docker Hub."
     ) { context, arguments in
-        guard arguments.positional.count <= 1 else { throw CommandError.usage("\"logout\" requires at most 1 argument.") }
-        let registry = Commands.registryHost(arguments.positional.first)
-        let credentials = CredentialStore()
-        context.say("Removing login credentials for \(registry == Reference.defaultRegistry ? "https://index.docker.io/v1/" : registry)")
-        if credentials.credentials(for: registry) != nil {
-            do {
-                try credentials.remove(for: registry)
-            } catch {
-                throw CommandError.failed("\(error)")
-            }
-        }
-        return 0
-    }
-
-    /// `https://127.0.0.1:5000/`, `127.0.0.1:5000`, `index.docker.io` and nothing, as the
-    /// registry host credentials are kept under (`docker.io` for Docker Hub).
-    static func registryHost(_ server: String?) -> String {
-        guard var host = server, !host.isEmpty else { return Reference.defaultRegistry }
-        for scheme in ["https://", "http://"] where host.hasPrefix(scheme) { host.removeFirst(scheme.count) }
-        host = String(host.prefix { $0 != "/" })
-        return ["index.docker.io", "registry-1.docker.io", "docker.io"].contains(host) ? Reference.defaultRegistry : host
+        try context.registryCommand("logout", arguments)
     }
 
     // MARK: - image prune
@@ -672,7 +591,7 @@ extension Image {
 
 extension Terminal {
     /// Asks on the terminal and reads one line (with `echo: false`, as for a password).
-    static func prompt(_ question: String, echo: Bool) -> String? {
+    package static func prompt(_ question: String, echo: Bool) -> String? {
         try? FileDescriptor.standardOutput.writeAll(question)
         var saved = termios()
         let hidden = !echo && tcgetattr(0, &saved) == 0

@@ -21,13 +21,7 @@ extension Context {
             if pull == "never" { throw CommandError.failed("No such image: \(reference.familiar)") }
             errors.say("Unable to find image '\(reference.familiar)' locally")
         }
-        let client = RegistryClient(store: images, progress: PullProgress(output: errors))
-        let reported = reference.description
-        do {
-            return try waitFor { try await client.pull(reported) }
-        } catch {
-            throw CommandError.failed("\(error)")
-        }
+        return try fetch(reference.description)
     }
 
     /// `create`: the image (pulled if need be), a name, an ID, volumes, and the record on

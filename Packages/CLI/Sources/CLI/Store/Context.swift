@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Layers
 import Network
@@ -52,29 +51,8 @@ public final class Context: @unchecked Sendable {
 
     public lazy var runtime = Runtime.ContainerStore(root: root + "/runtime")
 
-    /// A registry client writing progress to our output.
-    public func registry(quiet: Bool = false) -> RegistryClient {
-        RegistryClient(store: images, progress: PullProgress(output: quiet ? nil : output))
-    }
-
     /// Prints a line to our stdout.
     public func say(_ text: String) {
         output.say(text)
     }
-}
-
-/// Runs async work (the registry client's) from a synchronous command, and waits for it.
-func waitFor<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
-}
-
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
 }

@@ -11,8 +11,8 @@ import Syscalls
 ///     let unpacker = try LayerUnpacker(compression: .gzip, into: directory)
 ///     try unpacker.write(chunk)             // as the download delivers
 ///     let result = try unpacker.finish()    // diff ID, entries and bytes extracted
-final class LayerUnpacker: @unchecked Sendable {
-    struct Result: Sendable {
+package final class LayerUnpacker: @unchecked Sendable {
+    package struct Result: Sendable {
         let diffID: Digest
         let entries: Int
         let bytes: Int64
@@ -28,7 +28,7 @@ final class LayerUnpacker: @unchecked Sendable {
     private var outcome: Swift.Result<Result, any Error>?
     private var inputClosed = false
 
-    init(compression: Compression, into directory: String, whiteouts: Extractor.Whiteouts = .overlay,
+    package init(compression: Compression, into directory: String, whiteouts: Extractor.Whiteouts = .overlay,
          preserveOwners: Bool = geteuid() == 0) throws {
         signal(SIGPIPE, SIG_IGN)  // a failed extraction closes the pipe: see EPIPE, don't die
         let extractor = try Extractor(into: directory, whiteouts: whiteouts, preserveOwners: preserveOwners)
@@ -70,7 +70,7 @@ final class LayerUnpacker: @unchecked Sendable {
 
     /// Feeds compressed bytes. Fails if the extraction has already failed (its error is
     /// reported by `finish`).
-    func write(_ buffer: UnsafeRawBufferPointer) throws {
+    package func write(_ buffer: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < buffer.count {
             let n = Glibc.write(input.rawValue, buffer.baseAddress! + offset, buffer.count - offset)
@@ -103,7 +103,7 @@ final class LayerUnpacker: @unchecked Sendable {
     }
 
     /// Ends the input and waits for the extraction; returns the diff ID of the tar stream.
-    func finish() throws -> Result {
+    package func finish() throws -> Result {
         closeInput()
         done.wait()
         done.signal()
@@ -122,7 +122,7 @@ final class LayerUnpacker: @unchecked Sendable {
     }
 
     /// Stops everything after an error elsewhere (a failed download).
-    func cancel() {
+    package func cancel() {
         closeInput()
         filter?.kill()
         done.wait()
@@ -130,7 +130,7 @@ final class LayerUnpacker: @unchecked Sendable {
     }
 
     /// Unpacks a whole layer from an open file (a blob in the store, a file on disk).
-    static func unpack(file: FileDescriptor, name: String, compression: Compression, into directory: String,
+    package static func unpack(file: FileDescriptor, name: String, compression: Compression, into directory: String,
                        whiteouts: Extractor.Whiteouts = .overlay, preserveOwners: Bool = geteuid() == 0) throws -> Result {
         let unpacker = try LayerUnpacker(compression: compression, into: directory, whiteouts: whiteouts, preserveOwners: preserveOwners)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -55,7 +55,7 @@ func canonicalJSON(_ value: some Encodable) throws -> [UInt8] {
     return Array(try encoder.encode(value))
 }
 
-func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
+package func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
     do {
         return try JSONDecoder().decode(type, from: Data(bytes))
     } catch {

@@ -25,7 +25,7 @@ public final class ImageStore: Sendable {
     public let blobs: BlobStore
     public let snapshots: SnapshotStore
     let indexLock: StoreLock
-    let contentLock: StoreLock
+    package let contentLock: StoreLock
 
     public init(root: String = ImageStore.defaultRoot) throws {
         self.root = root
@@ -127,13 +127,13 @@ public final class ImageStore: Sendable {
     /// Stores a manifest and its config (blobs already in the store), unpacks its layers,
     /// and points `references` at it. Returns the image.
     @discardableResult
-    func add(manifest: Manifest, references: [Reference], index: Digest? = nil) throws -> Image {
+    package func add(manifest: Manifest, references: [Reference], index: Digest? = nil) throws -> Image {
         let digest = try blobs.put(try canonicalJSON(manifest))
         return try add(manifestDigest: digest, references: references, index: index)
     }
 
     @discardableResult
-    func add(manifestDigest digest: Digest, references: [Reference], index: Digest? = nil) throws -> Image {
+    package func add(manifestDigest digest: Digest, references: [Reference], index: Digest? = nil) throws -> Image {
         let image = try image(manifest: digest)
         try record(references, manifest: digest, index: index)
         return image

@@ -81,7 +81,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// A fresh temporary directory (`tmp/<pid>.<random>`, with an empty `fs` inside).
-    func prepareStaging() throws -> String {
+    package func prepareStaging() throws -> String {
         try BlobStore(root: root).prepare()
         if mkdir(directory, 0o700) == -1 && errno != EEXIST { throw LayersError.file("mkdir", directory, Errno.current) }
         let staging = BlobStore(root: root).temporaryPath(".snapshot")
@@ -91,7 +91,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Checks an unpacked layer and moves it into place as a snapshot.
-    func commit(staging: String, result: LayerUnpacker.Result, parent: Digest?, expected: Digest?) throws -> Snapshot {
+    package func commit(staging: String, result: LayerUnpacker.Result, parent: Digest?, expected: Digest?) throws -> Snapshot {
         if let expected, result.diffID != expected {
             throw LayersError.context("layer", "uncompressed digest \(result.diffID) does not match diff ID \(expected)")
         }
@@ -125,7 +125,7 @@ public struct SnapshotStore: Sendable {
 
     /// Removes a directory tree without following symbolic links and without crossing into
     /// other mounts. Snapshot contents may be read-only directories; root writes them anyway.
-    static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if info.st_mode & S_IFMT == S_IFDIR {

@@ -11,11 +11,11 @@ import Syscalls
 ///   stores a blob and the moment it names it in the index.
 ///
 /// A process that dies releases its locks with its descriptors: a crash never wedges the store.
-struct StoreLock {
+package struct StoreLock {
     let path: String
 
     /// Runs `body` holding the lock.
-    func withLock<T>(_ kind: FileDescriptor.LockKind, _ body: () throws -> T) throws -> T {
+    package func withLock<T>(_ kind: FileDescriptor.LockKind, _ body: () throws -> T) throws -> T {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)
@@ -29,7 +29,7 @@ struct StoreLock {
 
     /// Takes the lock and returns the descriptor that holds it; closing it releases the lock.
     /// (For work that spans `await`s, where a closure cannot hold it.)
-    func acquire(_ kind: FileDescriptor.LockKind) throws -> FileDescriptor {
+    package func acquire(_ kind: FileDescriptor.LockKind) throws -> FileDescriptor {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(path, .readWrite, options: [.create], permissions: 0o600)

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Glibc
 import Syscalls
+import Layers
 
 /// A client for the OCI distribution API (`/v2/...`), the protocol every registry speaks:
 /// Docker Hub, GHCR, Quay, Harbor, and Debian's `docker-registry`.

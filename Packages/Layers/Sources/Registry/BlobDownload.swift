@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import Layers
 #endif
 
 /// One HTTP GET whose body is handed over piece by piece as it arrives, instead of being

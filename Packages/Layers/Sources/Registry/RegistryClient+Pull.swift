@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Glibc
 import Syscalls
+import Layers
 
 extension RegistryClient {
     /// `docker pull`: fetches the manifest (choosing a platform from an index), the config,

@@ -55,3 +55,4 @@ public struct AuthenticationChallenge: Equatable, Sendable {
 }
 
 import Foundation
+import Layers

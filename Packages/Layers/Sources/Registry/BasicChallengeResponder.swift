@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import Layers
 #endif
 
 /// Answers HTTP Basic challenges for URLSession. FoundationNetworking handles a `401` with

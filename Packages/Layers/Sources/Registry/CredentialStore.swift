@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Layers
 
 /// Registry credentials, kept where Docker keeps them: `config.json` in `$DOCKER_CONFIG`
 /// or `~/.docker`, as `{"auths": {"registry": {"auth": base64("user:password")}}}`. Logging

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Syscalls
+import Layers
 
 /// What `pull` and `push` print, one line per layer, the way `docker pull` does: on a
 /// terminal each layer's line is redrawn in place with a progress bar; otherwise (a log, a

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Glibc
 import Syscalls
+import Layers
 
 extension RegistryClient {
     /// `docker push`: uploads the layers and the config that the registry does not have yet
