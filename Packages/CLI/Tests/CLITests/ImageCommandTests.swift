@@ -422,3 +422,32 @@ struct RegistryCommandTests {
         #expect(denied.status == 1, "logged out, the pull is refused")
     }
 }
+
+@Suite("dosirak-registry: the registry code in a program of its own")
+struct RegistryHelperTests {
+    @Test("dosirak itself loads no libcurl; dosirak-registry does")
+    func noCurlInDosirak() throws {
+        let helper = URL(fileURLWithPath: dosirakBinary).deletingLastPathComponent().appendingPathComponent("dosirak-registry").path
+        let (status, libraries) = try Spawn("/usr/bin/ldd", arguments: [dosirakBinary]).output(includeErrors: true)
+        #expect(status == .exited(0))
+        #expect(!libraries.contains("libcurl") && !libraries.contains("FoundationNetworking"), "\(libraries)")
+        let (_, helperLibraries) = try Spawn("/usr/bin/ldd", arguments: [helper]).output(includeErrors: true)
+        #expect(helperLibraries.contains("libcurl"), "the registry program is the one with URLSession: \(helperLibraries)")
+    }
+
+    @Test("without dosirak-registry next to it, pull and a run of a missing image fail with one clear line")
+    func missingHelper() throws {
+        let directory = NSTemporaryDirectory() + "dosirak-alone-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let alone = directory + "/dosirak"
+        try FileManager.default.copyItem(atPath: dosirakBinary, toPath: alone)
+        for command in [["pull", "127.0.0.1:1/nothing:1"], ["run", "--rm", "127.0.0.1:1/nothing:1", "true"]] {
+            let (status, output) = try Spawn(alone, arguments: ["--root", directory + "/root"] + command).output(includeErrors: true)
+            #expect(status != .exited(0), "\(command)")
+            #expect(output.contains("\(directory)/dosirak-registry is missing"), "\(output)")
+        }
+        // Nothing was created for the container that could not get its image.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: directory + "/root/containers")) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
+}
