@@ -95,9 +95,11 @@ bench-04: setup
 bench-05: setup
 	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
 
+## bench-06: built as make install builds dosirak (release, the Swift runtime linked in)
 bench-06: setup
-	@cd Packages/Runtime && $(SWIFT) build -q -c release --product dosirak-runtime && \
-	  $(SWIFT) build -q -c release --product runtime-demo && .build/release/runtime-demo bench
+	@cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-runtime && \
+	  $(SWIFT) build -q -c release --static-swift-stdlib --product runtime-demo && \
+	  "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/runtime-demo" bench
 
 ## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
 bench-07: setup

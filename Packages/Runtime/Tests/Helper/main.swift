@@ -41,7 +41,7 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         // cgroup directories, children, state directories), which must be equal.
         let count = Int(arguments[0])!, bundle = arguments[1], root = arguments[2]
         let store = ContainerStore(root: root)
-        let before = snapshot(root: root)
+        let before = snapshot(root: root, bundle: bundle)
         for index in 0..<count {
             var options = Container.CreateOptions(bundle: bundle)
             options.initArguments = ["init"]
@@ -55,7 +55,7 @@ func run(_ scenario: String, _ arguments: [String]) throws {
             _ = try attached.process.wait()
             try container.delete()
         }
-        let after = snapshot(root: root)
+        let after = snapshot(root: root, bundle: bundle)
         print("before \(before)")
         print("after \(after)")
 
@@ -65,9 +65,12 @@ func run(_ scenario: String, _ arguments: [String]) throws {
 }
 
 /// Counts of what a container could leave behind, as the kernel reports them.
-func snapshot(root: String) -> String {
+/// Mounts count only if they mention the bundle or these containers: other tests, running at
+/// the same time, mount and unmount things of their own.
+func snapshot(root: String, bundle: String) -> String {
     let fds = ((try? FileSystem.entries(of: "/proc/self/fd")) ?? []).count
-    let mounts = ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n").count
+    let mounts = ((try? procText("/proc/self/mountinfo")) ?? "").split(separator: "\n")
+        .filter { $0.contains(bundle) || $0.contains("cycle-\(getpid())") }.count
     var cgroups = 0
     for hierarchy in ((try? FileSystem.entries(of: "/sys/fs/cgroup")) ?? []).map(\.name) {
         let entries = (try? FileSystem.entries(of: "/sys/fs/cgroup/\(hierarchy)/dosirak")) ?? []

@@ -20,6 +20,8 @@ extension Container {
         public var initArguments = ["init"]
         /// Hand init over (OCI `create`: a later `start` runs it), or keep it (`run`).
         public var handOff = true
+        /// config.json, when the caller has read it already (the monitor has); nil: read here.
+        public var spec: Spec?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
             self.bundle = bundle
@@ -42,7 +44,7 @@ extension Container {
     public static func create(id: String, options: CreateOptions, store: ContainerStore = ContainerStore()) throws -> Attached {
         try ContainerStore.validate(id: id)
         let bundle = options.bundle.hasPrefix("/") ? options.bundle : FileManager.default.currentDirectoryPath + "/" + options.bundle
-        let spec = try Spec.load(bundle: bundle)
+        let spec = try options.spec ?? Spec.load(bundle: bundle)
         try spec.validate()
         try store.prepare()
 
@@ -99,7 +101,10 @@ extension Container {
             // Init waits for "go": put it in its cgroup, then run the runtime's hooks.
             try cgroup.add(process.pid)
             state.pid = process.pid.rawValue
-            try Container.setHookState(state, in: &configuration)
+            // Only the hooks that run inside the container read the State there.
+            if !(spec.hooks?.createContainer ?? []).isEmpty || !(spec.hooks?.startContainer ?? []).isEmpty {
+                try Container.setHookState(state, in: &configuration)
+            }
             try Hooks.run((spec.hooks?.prestart ?? []) + (spec.hooks?.createRuntime ?? []), state: state)
         }
         undo.append { try? process.send(.kill); _ = try? process.wait() }

@@ -27,6 +27,7 @@ extension Monitor {
             defer { try? null.close() }
             var createOptions = Container.CreateOptions(bundle: options.bundle)
             createOptions.handOff = false
+            createOptions.spec = spec
             createOptions.initExecutable = options.initExecutable
             createOptions.initArguments = options.initArguments
             var childEnds: [FileDescriptor] = []
