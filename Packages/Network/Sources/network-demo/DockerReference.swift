@@ -65,6 +65,26 @@ struct DockerReference {
         ["/usr/bin/docker", "/usr/local/bin/docker"].first { access($0, X_OK) == 0 }
     }
 
+    /// The container's httpd, the server at the end of Docker's data path.
+    var server: pid_t? {
+        guard let docker = DockerReference.client, let (status, output) = try? run(docker, ["inspect", "-f", "{{.State.Pid}}", "web"]),
+              status == .exited(0) else { return nil }
+        return pid_t(output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// dockerd's docker-proxy children, through which connections to 127.0.0.1 go.
+    var proxies: [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = pid_t(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            // "PID (COMM) STATE PPID ...": the command name may hold spaces, so split after ")".
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            let isProxy = stat[stat.index(after: open)..<close] == "docker-proxy"
+            return isProxy && fields.count > 1 && pid_t(fields[1]) == daemon.pid.rawValue ? pid : nil
+        }
+    }
+
     func run(_ docker: String, _ arguments: [String]) throws -> (WaitStatus, String) {
         try Spawn(docker, arguments: ["-H", "unix://" + socket] + arguments).output(includeErrors: true)
     }
