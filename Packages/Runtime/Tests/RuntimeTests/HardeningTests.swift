@@ -92,6 +92,25 @@ struct HardeningTests {
         #expect(lines.last == "c")
     }
 
+    @Test("ambient capabilities are raised when inheritable too, and left out without failing when not (runc spec's bundles)")
+    func ambientCapabilities() throws {
+        let sandbox = try Sandbox("grep -E '^(CapInh|CapAmb):' /proc/self/status")
+        let three = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        // What `runc spec` writes: ambient, but nothing inheritable.
+        sandbox.spec.process?.capabilities = Spec.Capabilities(bounding: three, effective: three, inheritable: nil,
+                                                               permitted: three, ambient: three)
+        try sandbox.save()
+        var (status, output) = try sandbox.runtimeCommand("run", "--bundle", sandbox.bundle, "a1-\(sandbox.tag)")
+        #expect(status == .exited(0), "\(output)")
+        #expect(output == "CapInh:\t0000000000000000\nCapAmb:\t0000000000000000\n")
+        sandbox.spec.process?.capabilities?.inheritable = ["CAP_KILL"]
+        try sandbox.save()
+        (status, output) = try sandbox.runtimeCommand("run", "--bundle", sandbox.bundle, "a2-\(sandbox.tag)")
+        #expect(status == .exited(0), "\(output)")
+        // CAP_KILL is capability 5.
+        #expect(output == "CapInh:\t0000000000000020\nCapAmb:\t0000000000000020\n")
+    }
+
     @Test("a user other than root runs with no capabilities, in its working directory")
     func userAndWorkingDirectory() throws {
         let sandbox = try Sandbox("id -u; id -g; pwd; grep CapEff /proc/self/status")

@@ -20,7 +20,12 @@ enum CapabilityDance {
         }
         try ContainerInit.step("capset") { try sets.apply() }
         try ContainerInit.step("prctl PR_CAP_AMBIENT_CLEAR_ALL") { try Capabilities.clearAmbient() }
-        for capability in try ContainerInit.step("capabilities", "", { try set(wanted.ambient) }).members {
+        // A capability can be ambient only if it is also permitted and inheritable (capabilities(7)).
+        // `runc spec` writes ambient capabilities with no inheritable ones, and the runtime spec
+        // says a runtime should not fail over capabilities it cannot grant: runc leaves those out,
+        // and so do we.
+        let ambient = try ContainerInit.step("capabilities", "", { try set(wanted.ambient) })
+        for capability in ambient.members where sets.permitted.contains(capability) && sets.inheritable.contains(capability) {
             try ContainerInit.step("prctl PR_CAP_AMBIENT_RAISE", capability.name) { try Capabilities.raiseAmbient(capability) }
         }
     }
