@@ -86,9 +86,10 @@ public struct SHA256: Sendable {
         var h0 = self.h0, h1 = self.h1, h2 = self.h2, h3 = self.h3
         var h4 = self.h4, h5 = self.h5, h6 = self.h6, h7 = self.h7
         SHA256.k.withUnsafeBufferPointer { k in
-            // The message schedule, 16 words at a time: word t lives in w[t % 16] and is
-            // computed just before round t needs it, from words t-16, t-15, t-7 and t-2.
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { w in
+            // The message schedule, all 64 words of a block in 256 bytes of stack: word t is
+            // computed just before round t needs it, from words t-16, t-15, t-7 and t-2. (A ring
+            // of the last 16 words is smaller, but its indices, t % 16, cost instructions.)
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
                 for block in 0..<blocks {
                     let p = data + block * 64
                     for t in 0..<16 {
@@ -111,15 +112,14 @@ public struct SHA256: Sendable {
                         t += 8
                     }
                     while t < 64 {
-                        let j = t & 15
-                        SHA256.round(a, b, c, &d, e, f, g, &h, k[t] &+ SHA256.schedule(w, j), &bc)
-                        SHA256.round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ SHA256.schedule(w, j + 1), &bc)
-                        SHA256.round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ SHA256.schedule(w, j + 2), &bc)
-                        SHA256.round(f, g, h, &a, b, c, d, &e, k[t + 3] &+ SHA256.schedule(w, j + 3), &bc)
-                        SHA256.round(e, f, g, &h, a, b, c, &d, k[t + 4] &+ SHA256.schedule(w, j + 4), &bc)
-                        SHA256.round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ SHA256.schedule(w, j + 5), &bc)
-                        SHA256.round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ SHA256.schedule(w, j + 6), &bc)
-                        SHA256.round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ SHA256.schedule(w, j + 7), &bc)
+                        SHA256.round(a, b, c, &d, e, f, g, &h, k[t] &+ SHA256.schedule(w, t), &bc)
+                        SHA256.round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ SHA256.schedule(w, t + 1), &bc)
+                        SHA256.round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ SHA256.schedule(w, t + 2), &bc)
+                        SHA256.round(f, g, h, &a, b, c, d, &e, k[t + 3] &+ SHA256.schedule(w, t + 3), &bc)
+                        SHA256.round(e, f, g, &h, a, b, c, &d, k[t + 4] &+ SHA256.schedule(w, t + 4), &bc)
+                        SHA256.round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ SHA256.schedule(w, t + 5), &bc)
+                        SHA256.round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ SHA256.schedule(w, t + 6), &bc)
+                        SHA256.round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ SHA256.schedule(w, t + 7), &bc)
                         t += 8
                     }
                     h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
@@ -133,15 +133,17 @@ public struct SHA256: Sendable {
 }
 
 extension SHA256 {
-    /// The next word of the message schedule, in place of word t-16 (at `j`, which is t % 16):
+    /// Word t of the message schedule, stored at w[t] and returned:
     /// w[t] = w[t-16] + σ0(w[t-15]) + w[t-7] + σ1(w[t-2]).
     @inline(__always)
-    static func schedule(_ w: UnsafeMutableBufferPointer<UInt32>, _ j: Int) -> UInt32 {
-        let x = w[(j + 1) & 15], y = w[(j + 14) & 15]
-        let s0 = x.rotatedRight(7) ^ x.rotatedRight(18) ^ (x &>> 3)
-        let s1 = y.rotatedRight(17) ^ y.rotatedRight(19) ^ (y &>> 10)
-        let word = w[j] &+ s0 &+ w[(j + 9) & 15] &+ s1
-        w[j] = word
+    static func schedule(_ w: UnsafeMutableBufferPointer<UInt32>, _ t: Int) -> UInt32 {
+        // σ0(x) = x>>>7 ^ x>>>18 ^ x>>3 and σ1(y) = y>>>17 ^ y>>>19 ^ y>>10, the rotations
+        // nested like those of Σ0 and Σ1 in `round`.
+        let x = w[t - 15], y = w[t - 2]
+        let s0 = (x.rotatedRight(11) ^ x).rotatedRight(7) ^ (x &>> 3)
+        let s1 = (y.rotatedRight(2) ^ y).rotatedRight(17) ^ (y &>> 10)
+        let word = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+        w[t] = word
         return word
     }
 
