@@ -78,6 +78,7 @@ extension Container {
             id: id, bundle: bundle, rootfs: try spec.rootfs(bundle: bundle), status: .creating, process: nil,
             creator: ProcessIdentity.of(getpid()), cgroup: cgroupName, created: Date(), owner: getuid(),
             annotations: spec.annotations, spec: spec)
+        try store.saveSpec(record)
         try store.save(record)
 
         // The cgroup first: limits are in place before the first process exists.

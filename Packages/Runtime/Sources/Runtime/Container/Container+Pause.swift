@@ -34,6 +34,7 @@ extension Container {
         var linux = record.spec.linux ?? Spec.Linux()
         linux.resources = resources
         record.spec.linux = linux
+        try store.saveSpec(record)
         try store.save(record)
     }
 

@@ -19,6 +19,13 @@ public struct ContainerRecord: Codable, Sendable {
     public var created: Date
     public var owner: UInt32
     public var annotations: [String: String]?
-    /// The configuration the container was created from (for hooks, exec and update).
-    public var spec: Spec
+    /// The configuration the container was created from (for hooks, exec and update). It is
+    /// not in state.json: with Docker's seccomp profile it is 25 KB, and state.json is written
+    /// three or four times in a container's life. `ContainerStore` keeps it in a file of its
+    /// own, `<root>/<id>/config.json`, written at create (and by `update`).
+    public var spec: Spec = Spec()
+
+    enum CodingKeys: String, CodingKey {
+        case id, bundle, rootfs, status, process, creator, cgroup, created, owner, annotations
+    }
 }

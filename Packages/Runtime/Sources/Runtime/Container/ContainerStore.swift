@@ -63,10 +63,28 @@ public struct ContainerStore: Sendable {
         } catch let errno as Errno {
             throw RuntimeError.failed("read \(path): \(errno)")
         }
+        var record: ContainerRecord
         do {
-            return try JSONDecoder().decode(ContainerRecord.self, from: Data(data))
+            record = try JSONDecoder().decode(ContainerRecord.self, from: Data(data))
         } catch {
             throw RuntimeError.failed("\(path): unreadable state: \(error)")
+        }
+        // The configuration is missing only if `create` was killed before it wrote it.
+        if let spec = try? Spec.load(bundle: directory(id)) { record.spec = spec }
+        return record
+    }
+
+    /// Keeps the container's configuration next to its state, as `config.json` (read back by
+    /// `load`): written once by `create`, and again by `update`.
+    public func saveSpec(_ record: ContainerRecord) throws {
+        let path = directory(record.id) + "/config.json"
+        let temporary = path + ".tmp"
+        do {
+            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o600)
+            try fd.closeAfter { try fd.writeAll(Array(try JSONEncoder().encode(record.spec))) }
+            if rename(temporary, path) != 0 { throw Errno.current }
+        } catch let errno as Errno {
+            throw RuntimeError.failed("write \(path): \(errno)")
         }
     }
 
