@@ -61,7 +61,16 @@ struct SpawnTests {
         spawn.fileDescriptors = [0: .standardInput, 1: .standardOutput, 2: .standardError, 5: write, 7: read]
         let child = try spawn.start()
         defer { try? child.pid.send(.kill); _ = try? child.wait() }
-        #expect(try openDescriptors(of: child.pid) == [0, 1, 2, 5, 7])
+        // While sleep starts, the dynamic loader and setlocale hold files open for a moment as fd 3
+        // (ci-12 caught one);
+        // an inherited descriptor would never go away, so wait for the set to settle.
+        var descriptors = try openDescriptors(of: child.pid)
+        for _ in 0..<100 {
+            guard descriptors != [0, 1, 2, 5, 7] else { break }
+            usleep(10_000)
+            descriptors = try openDescriptors(of: child.pid)
+        }
+        #expect(descriptors == [0, 1, 2, 5, 7])
         // fd 5 in the child is our pipe: same inode as our write end.
         let theirs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/5")
         let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(write.rawValue)")
