@@ -101,8 +101,14 @@ public final class Extractor: @unchecked Sendable {  // used by one thread at a 
             try setOwnerAndAttributes(name, in: parent, entry: entry, procPath: subject)
             directories.append((components + [name], entry))
         case .regular:
-            try removeExisting(name, in: parent, entry: entry)
-            let fd = openat(parent.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            // Nearly every file is new: create it, and clear the way only if something is there
+            // (an earlier entry of the same name), instead of one failing unlink per file.
+            let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+            var fd = openat(parent.rawValue, name, flags, 0o600)
+            if fd < 0 && errno == EEXIST {
+                try removeExisting(name, in: parent, entry: entry)
+                fd = openat(parent.rawValue, name, flags, 0o600)
+            }
             guard fd >= 0 else { throw fail("open", entry, Errno.current) }
             defer { Glibc.close(fd) }
             let sink = FileSink(FileDescriptor(rawValue: fd), name: entry.path)
