@@ -83,8 +83,7 @@ demo-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q --product runtime-demo && .build/debug/runtime-demo
 
 demo-07: setup
-	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && $(SWIFT) build -q --product dosirak-registry && \
-	  Scripts/tour.sh .build/debug/dosirak
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && Scripts/tour.sh .build/debug/dosirak
 
 ## bench: speed figures against the reference tools, as ratios from the same run (release builds)
 bench: bench-04 bench-05 bench-06 bench-07

@@ -64,10 +64,8 @@ public enum Dosirak {
             return 125
         }
         do {
-            guard let work = RegistryHelper.inProcess else {
-                // Not the registry program: become it.
-                return try context.registryCommand("fetch", ParsedArguments([], flags: [], stopAtFirstPositional: false))
-            }
+            // Not the registry program: become it.
+            guard let work = RegistryHelper.inProcess else { try context.becomeRegistryHelper("fetch") }
             _ = try work.fetch(arguments[0], context: context, progress: .standardOutput)
             return 0
         } catch {

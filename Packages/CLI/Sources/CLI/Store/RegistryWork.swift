@@ -34,11 +34,16 @@ extension Context {
     /// terminal, and its exit code is ours).
     func registryCommand(_ name: String, _ arguments: ParsedArguments) throws -> Int32 {
         if let work = RegistryHelper.inProcess { return try work.run(name, context: self, arguments: arguments) }
+        try becomeRegistryHelper(name)
+    }
+
+    /// Replaces this process with `dosirak-registry`, same command line and environment.
+    func becomeRegistryHelper(_ name: String) throws -> Never {
         let helper = try registryHelper()
         var argv = CommandLine.arguments
         argv[0] = helper
         do {
-            try CurrentProcess.exec(helper, arguments: argv, environment: ProcessInfo.processInfo.environment.map { $0 + "=" + $1 })
+            try CurrentProcess.exec(helper, arguments: argv, environment: CurrentProcess.environment())
         } catch {
             throw CommandError.failed("\(name): cannot run \(helper): \(error)")
         }
@@ -70,8 +75,7 @@ extension Context {
 
     /// `dosirak-registry`, next to this program; a clear error if it is not there.
     func registryHelper() throws -> String {
-        let directory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let path = (directory.isEmpty ? "." : directory) + "/" + RegistryHelper.program
+        let path = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(RegistryHelper.program).path
         guard access(path, X_OK) == 0 else {
             throw CommandError.failed("\(path) is missing: registry commands need it next to \(executable) (make install puts it there)")
         }

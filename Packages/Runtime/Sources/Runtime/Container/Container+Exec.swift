@@ -90,7 +90,7 @@ extension Container {
             }
         } catch {
             try? controller?.close()
-            if let helperDone = try? helper.pid.waitIfEnded(), helperDone != nil {} else {
+            if (try? helper.pid.waitIfEnded()) == nil {
                 try? helper.pid.send(.kill)
                 _ = try? helper.wait()
             }

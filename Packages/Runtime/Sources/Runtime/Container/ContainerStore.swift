@@ -77,25 +77,21 @@ public struct ContainerStore: Sendable {
     /// Keeps the container's configuration next to its state, as `config.json` (read back by
     /// `load`): written once by `create`, and again by `update`.
     public func saveSpec(_ record: ContainerRecord) throws {
-        let path = directory(record.id) + "/config.json"
-        let temporary = path + ".tmp"
-        do {
-            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o600)
-            try fd.closeAfter { try fd.writeAll(Array(try JSONEncoder().encode(record.spec))) }
-            if rename(temporary, path) != 0 { throw Errno.current }
-        } catch let errno as Errno {
-            throw RuntimeError.failed("write \(path): \(errno)")
-        }
+        try replace(directory(record.id) + "/config.json", with: Array(try JSONEncoder().encode(record.spec)))
     }
 
-    /// Writes the record to a temporary file and renames it into place: a reader sees the
-    /// old state or the new one, never half of one, even if we are killed in between.
+    /// Writes the record (state.json) atomically.
     public func save(_ record: ContainerRecord) throws {
-        let path = directory(record.id) + "/state.json"
+        try replace(directory(record.id) + "/state.json", with: Array(try JSONEncoder().encode(record)))
+    }
+
+    /// Writes `bytes` to a temporary file and renames it over `path`: a reader sees the old
+    /// file or the new one, never half of one, even if we are killed in between.
+    private func replace(_ path: String, with bytes: [UInt8]) throws {
         let temporary = path + ".tmp"
         do {
             let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o600)
-            try fd.closeAfter { try fd.writeAll(Array(try JSONEncoder().encode(record))) }
+            try fd.closeAfter { try fd.writeAll(bytes) }
             if rename(temporary, path) != 0 { throw Errno.current }
         } catch let errno as Errno {
             throw RuntimeError.failed("write \(path): \(errno)")

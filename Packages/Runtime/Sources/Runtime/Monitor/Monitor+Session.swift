@@ -133,7 +133,7 @@ extension Monitor {
             let status = (try? process.wait()) ?? .exited(255)
             drainOutputs()
             log?.flush()
-            let oomKilled = ((try? container.cgroup.stats().oomKills) ?? 0) ?? 0 > 0
+            let oomKilled = ((try? container.cgroup.stats().oomKills) ?? 0) > 0
             let record = ExitRecord(exitCode: status.shellCode, signal: { if case .signaled(let s, _) = status { return s.rawValue } else { return nil } }(),
                                     startedAt: startedAt, finishedAt: Date(), oomKilled: oomKilled)
             for client in clients {
