@@ -69,8 +69,10 @@ public struct ContainerStore: Sendable {
         } catch {
             throw RuntimeError.failed("\(path): unreadable state: \(error)")
         }
-        // The configuration is missing only if `create` was killed before it wrote it.
-        if let spec = try? Spec.load(bundle: directory(id)) { record.spec = spec }
+        // create writes config.json before the first state.json, so it is missing only for a
+        // container recorded by an older dosirak (whose state.json held the spec); a damaged
+        // one is an error, not an empty configuration.
+        if access(directory(id) + "/config.json", F_OK) == 0 { record.spec = try Spec.load(bundle: directory(id)) }
         return record
     }
 
