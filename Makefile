@@ -7,7 +7,7 @@ SWIFT ?= swift
 # Stage packages, in dependency order (each builds and tests alone).
 PACKAGES := Syscalls Namespaces Cgroups Layers Network Runtime CLI
 # Debian packages the demos and tests need.
-DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz docker.io runc libcurl4-openssl-dev zsh
+DEBIAN_PACKAGES := busybox-static iproute2 procps nftables docker-registry apache2-utils python3-cryptography gzip zstd pigz isal docker.io runc libcurl4-openssl-dev zsh
 
 # Swift Testing prints a line when each test starts and passes; keep failures and summaries.
 QUIET_TESTS := grep -vE '^(◇|↳|Test Suite|	 Executed)|started\.$$|^✔ (Test|Suite) ".*passed after'

@@ -186,6 +186,35 @@ struct CompressionTests {
         }
     }
 
+    @Test("each gzip tool we may pick inflates a layer and refuses a corrupt one, naming itself",
+          arguments: Compression.gzipTools)
+    func gzipTool(tool: String) throws {
+        let path = try Compression.gzip.decompressor(tools: [tool])[0]
+        guard path.hasSuffix("/" + tool) else { return }  // not installed: gzip stood in, tested as itself
+        try withTemporaryDirectory { directory in
+            let plain = [UInt8](String(repeating: "rice, kimchi, egg; ", count: 50_000).utf8)
+            try Data(plain).write(to: URL(fileURLWithPath: directory + "/l"))
+            try run("/usr/bin/gzip", directory + "/l")
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/l.gz")))
+            func inflate() throws -> [UInt8] {
+                let file = try FileDescriptor.open(directory + "/l.gz")
+                defer { try? file.close() }
+                let filter = try FilterProcess([path, "-d", "-c"], reading: file)
+                let out = try filter.output.readAll()
+                try filter.wait()
+                return out
+            }
+            #expect(try inflate() == plain)
+            bytes[bytes.count / 2] ^= 0xff
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/l.gz"))
+            #expect {
+                _ = try inflate()
+            } throws: { error in
+                "\(error)".hasPrefix(tool + ": ") && !"\(error)".hasPrefix(tool + ": " + tool)
+            }
+        }
+    }
+
     @Test("a corrupt gzip stream is reported by the tool, and a bad tar inside stops the tool")
     func corruptGzip() throws {
         try withTemporaryDirectory { directory in

@@ -18,14 +18,20 @@ public enum Compression: String, Sendable, Codable {
         else { self = .none }
     }
 
-    /// The command that decompresses standard input to standard output, as Docker runs
-    /// `unpigz` when it is installed (it decompresses on a second thread) and `gzip` otherwise.
-    func decompressor() throws -> [String] {
+    /// The gzip decompressors we look for, fastest first. `igzip` (Intel's ISA-L) inflates
+    /// about 2.5 times as fast as zlib on one core; `unpigz`, which Docker runs, inflates with
+    /// zlib and checks the CRC on a second thread; `gzip` is always there.
+    static let gzipTools = ["igzip", "unpigz", "gzip"]
+
+    /// The command that decompresses standard input to standard output: for gzip, the first
+    /// of `tools` that is installed.
+    func decompressor(tools: [String] = gzipTools) throws -> [String] {
         switch self {
         case .none: return []
         case .gzip:
-            if let unpigz = CurrentProcess.lookUp("unpigz", path: searchPath) { return [unpigz, "-d", "-c"] }
-            if let gzip = CurrentProcess.lookUp("gzip", path: searchPath) { return [gzip, "-d", "-c"] }
+            for tool in tools {
+                if let path = CurrentProcess.lookUp(tool, path: searchPath) { return [path, "-d", "-c"] }
+            }
             throw LayersError.tool("gzip", "not found in PATH (install gzip)")
         case .zstd:
             if let zstd = CurrentProcess.lookUp("zstd", path: searchPath) { return [zstd, "-d", "-c", "-q"] }

@@ -71,8 +71,10 @@ final class FilterProcess: @unchecked Sendable {
         try? output.close()
         let status = try child.wait()
         guard status == .exited(0) else {
-            let line = message.split(separator: "\n").first.map(String.init) ?? "\(status)"
-            throw LayersError.tool(toolName(command[0]), line)
+            let name = toolName(command[0])
+            var line = message.split(separator: "\n").first.map(String.init) ?? "\(status)"
+            if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }  // said once is enough
+            throw LayersError.tool(name, line)
         }
     }
 
