@@ -23,6 +23,17 @@ public protocol Cgroup: Sendable {
     /// Moves a process (and its future children) into the cgroup.
     func add(_ pid: ProcessID) throws
 
+    /// The v2 directory a new process can be born in (`CLONE_INTO_CGROUP`): the whole cgroup
+    /// on v2, the unified tree's part on a hybrid host, nil on a v1-only host.
+    var birthDirectory: String? { get }
+
+    /// The v1 `tasks` files a process writes "0" to, to move itself in (empty on v2).
+    ///
+    /// Moving *another* process takes a lock that makes the kernel wait for an RCU grace
+    /// period (1 to 25 ms measured here); a single-threaded process moving itself through
+    /// `tasks` does not take it. A container's init does this first thing (chapter 06).
+    var tasksFiles: [String] { get }
+
     /// Sets or updates limits. Fields left nil are not touched.
     func apply(_ resources: Resources) throws
 

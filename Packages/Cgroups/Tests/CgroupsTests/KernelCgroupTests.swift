@@ -32,6 +32,32 @@ struct KernelCgroupTests {
         }
     }
 
+    @Test("a process born in the v2 directory that writes 0 to each tasks file is in every hierarchy")
+    func selfEntry() throws {
+        try withTestCgroup { cgroup in
+            let moves = cgroup.tasksFiles.map { "echo 0 > \($0)" }.joined(separator: "; ")
+            let null = try FileDescriptor.open("/dev/null", .readWrite)
+            defer { try? null.close() }
+            var spawn = Spawn("/bin/busybox", arguments: ["sh", "-c", moves.isEmpty ? "exec sleep 10" : moves + "; exec sleep 10"],
+                              environment: ["PATH=/bin:/usr/bin"])
+            spawn.fileDescriptors = [0: null, 1: null, 2: null]
+            let directory = try cgroup.birthDirectory.map { try FileDescriptor.open($0, options: [.directory]) }
+            defer { try? directory?.close() }
+            spawn.cgroup = directory
+            let child = try spawn.start()
+            defer { try? child.pid.send(.kill); _ = try? child.wait() }
+            let expected = hierarchyDirectories(of: cgroup.name).count
+            var inside = 0
+            for _ in 0..<200 {
+                let lines = try contents("/proc/\(child.pid)/cgroup").split(separator: "\n")
+                inside = lines.filter { $0.hasSuffix("/" + cgroup.name) }.count
+                if inside == expected { break }
+                usleep(10_000)
+            }
+            #expect(inside == expected)
+        }
+    }
+
     @Test("limits are written where the kernel reads them")
     func limitsInKernelFiles() throws {
         try withTestCgroup { cgroup in

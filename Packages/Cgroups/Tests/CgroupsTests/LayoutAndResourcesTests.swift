@@ -33,6 +33,17 @@ struct LayoutTests {
                                                       "/sys/fs/cgroup/unified/dosirak/x"])
     }
 
+    @Test("a process enters by itself through v1's tasks files and is born in the v2 directory")
+    func selfEntry() {
+        let hybrid = CgroupLayout.parse(mountinfo: LayoutTests.hybrid).cgroup("dosirak/x")
+        #expect(hybrid.birthDirectory == "/sys/fs/cgroup/unified/dosirak/x")
+        #expect(hybrid.tasksFiles == ["/sys/fs/cgroup/cpu,cpuacct/dosirak/x/tasks", "/sys/fs/cgroup/memory/dosirak/x/tasks",
+                                      "/sys/fs/cgroup/net_cls/dosirak/x/tasks", "/sys/fs/cgroup/pids/dosirak/x/tasks"])
+        let v2 = CgroupLayout.parse(mountinfo: LayoutTests.unified).cgroup("dosirak/x")
+        #expect(v2.birthDirectory == "/sys/fs/cgroup/dosirak/x")
+        #expect(v2.tasksFiles.isEmpty)
+    }
+
     @Test("a pure v2 host gets the v2 driver")
     func unifiedLayout() {
         let layout = CgroupLayout.parse(mountinfo: LayoutTests.unified)

@@ -157,7 +157,9 @@ struct HookTests {
 
     @Test("all six hooks run at their points, in order, with the container's State on stdin")
     func order() throws {
-        let sandbox = try Sandbox("true")
+        // The command outlives the poststart hook, which must see it running (with `true`
+        // the hook, under load, found it already stopped).
+        let sandbox = try Sandbox("sleep 0.5")
         let hostLog = sandbox.directory + "/hooks.log"
         var hooks = Spec.Hooks()
         hooks.prestart = [hook("prestart", log: hostLog)]

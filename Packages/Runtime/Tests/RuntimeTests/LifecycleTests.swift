@@ -39,6 +39,37 @@ struct LifecycleTests {
         #expect(gone == .exited(1) && text == "dosirak-runtime: container web-\(sandbox.tag) does not exist\n")
     }
 
+    @Test("init is in its cgroup in every hierarchy, and its cgroup namespace is rooted there",
+          arguments: [false, true])
+    func cgroupPlacement(earlyHook: Bool) throws {
+        // With a createRuntime hook the parent moves init; without, init moves itself.
+        let sandbox = try Sandbox("cat /proc/self/cgroup > /tmp/cgroup; exec sleep 30")
+        if earlyHook {
+            var hooks = Spec.Hooks()
+            hooks.createRuntime = [Spec.Hook(path: "/bin/true")]
+            sandbox.spec.hooks = hooks
+            try sandbox.save()
+        }
+        let id = "cg-\(sandbox.tag)"
+        #expect(try sandbox.runtimeCommand("create", "--bundle", sandbox.bundle, id).status == .exited(0))
+        #expect(try sandbox.runtimeCommand("start", id).status == .exited(0))
+        #expect(sandbox.waitFor(sandbox.file("/tmp/cgroup")))
+        let pid = try sandbox.state(id).pid
+        let cgroup = try CgroupLayout.current().cgroup("dosirak/\(id)")
+        let directories = (cgroup as? CgroupV1)?.directories ?? [(cgroup as! CgroupV2).path]
+        #expect(!directories.isEmpty)
+        for directory in directories {
+            let members = try procText(directory + "/cgroup.procs").split(separator: "\n")
+            #expect(members.contains(Substring(String(pid))), "not in \(directory)")
+        }
+        // Inside, every hierarchy's root is the container's own cgroup.
+        let inside = try String(contentsOfFile: sandbox.file("/tmp/cgroup"), encoding: .utf8)
+        let lines = inside.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines { #expect(line.hasSuffix(":/"), "inside: \(line)") }
+        #expect(try sandbox.runtimeCommand("delete", "--force", id).status == .exited(0))
+    }
+
     @Test("delete refuses a created or running container unless forced, and force removes everything")
     func deleteRules() throws {
         let sandbox = try Sandbox("exec sleep 30")

@@ -50,6 +50,9 @@ public struct CgroupV1: Cgroup {
         }
     }
 
+    public var birthDirectory: String? { unified.map { $0 + "/" + name } }
+    public var tasksFiles: [String] { Set(hierarchies.values).map { $0 + "/" + name + "/tasks" }.sorted() }
+
     public func add(_ pid: ProcessID) throws {
         for directory in directories {
             try ControlFile.write("\(pid)", to: directory + "/cgroup.procs")

@@ -36,6 +36,9 @@ public struct CgroupV2: Cgroup {
         }
     }
 
+    public var birthDirectory: String? { path }
+    public var tasksFiles: [String] { [] }
+
     public func add(_ pid: ProcessID) throws {
         try ControlFile.write("\(pid)", to: path + "/cgroup.procs")
     }

@@ -21,11 +21,21 @@ public enum ContainerInit {
             try? CurrentProcess.setName("dosirak:[init]")
             // If the parent has died, the socket is at end of file: nothing to do but leave.
             guard case .configuration(let configuration)? = try socket.receive(ParentMessage.self) else { exit(1) }
+            for tasks in configuration.cgroupTasks {
+                try step("write", "0 to \(tasks)") {
+                    let fd = try FileDescriptor.open(tasks, .writeOnly)
+                    try fd.closeAfter { try fd.writeAll("0") }
+                }
+            }
             try join(configuration.joinedNamespaces)
             let startFIFO = try configuration.startFIFO.map { fifo in
                 try step("open", fifo) { try FileDescriptor.open(fifo, options: [.path]) }
             }
             guard case .go? = try socket.receive(ParentMessage.self) else { exit(1) }
+            // Now in its cgroup, init makes it the root of a new cgroup namespace.
+            if configuration.namespaces.contains(.cgroup) {
+                try step("unshare", "cgroup namespace") { try Namespace.unshare([.cgroup]) }
+            }
             try setUpFileTree(configuration, extension: initExtension)
             if let hostname = configuration.hostname {
                 try step("sethostname", hostname) { try Hostname.set(hostname) }

@@ -59,6 +59,11 @@ extension IsolatedProcess {
         /// A FIFO on the host that a separate `start` will open, for `handOff()`. Init opens
         /// it (as a path handle) before pivot_root, while it can still see it.
         public var startFIFO: String?
+        /// A cgroup v2 directory init is born in (`CLONE_INTO_CGROUP`), from chapter 03.
+        public var cgroupDirectory: String?
+        /// Cgroup v1 `tasks` files init writes "0" to, first thing: a process that moves
+        /// itself is spared the wait the kernel makes for moving another one (chapter 03).
+        public var cgroupTasks: [String] = []
 
         public init(command: [String], rootfs: String? = nil, namespaces: Set<Namespace> = []) {
             self.command = command

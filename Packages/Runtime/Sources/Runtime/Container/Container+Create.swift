@@ -94,19 +94,29 @@ extension Container {
         }
 
         var state = State(id: id, status: .creating, pid: 0, bundle: bundle, annotations: spec.annotations)
-        let configuration = try spec.isolation(bundle: bundle, cgroup: cgroup,
+        var configuration = try spec.isolation(bundle: bundle, cgroup: cgroup,
                                                startFIFO: options.handOff ? directory + "/exec.fifo" : nil, state: state)
+        // Init is born in the v2 cgroup and moves itself into the v1 ones, which spares us
+        // the kernel's wait for moving another process. We move it ourselves (the slow way)
+        // when it may not write the host's cgroup files (a new user namespace), or when hooks
+        // that run before it gets the configuration may look for it in its cgroup.
+        let earlyHooks = (spec.hooks?.prestart ?? []) + (spec.hooks?.createRuntime ?? [])
+        let parentMoves = configuration.namespaces.contains(.user) || !earlyHooks.isEmpty
+        if !parentMoves {
+            configuration.cgroupDirectory = cgroup.birthDirectory
+            configuration.cgroupTasks = cgroup.tasksFiles
+        }
         let process = try IsolatedProcess.create(
             configuration, initExecutable: options.initExecutable, initArguments: options.initArguments, stdio: options.stdio
         ) { process, configuration in
             // Init waits for "go": put it in its cgroup, then run the runtime's hooks.
-            try cgroup.add(process.pid)
+            if parentMoves { try cgroup.add(process.pid) }
             state.pid = process.pid.rawValue
             // Only the hooks that run inside the container read the State there.
             if !(spec.hooks?.createContainer ?? []).isEmpty || !(spec.hooks?.startContainer ?? []).isEmpty {
                 try Container.setHookState(state, in: &configuration)
             }
-            try Hooks.run((spec.hooks?.prestart ?? []) + (spec.hooks?.createRuntime ?? []), state: state)
+            try Hooks.run(earlyHooks, state: state)
         }
         undo.append { try? process.send(.kill); _ = try? process.wait() }
 

@@ -67,12 +67,11 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     ///
     /// The corresponding system call is `read(2)`.
     public func read(upTo count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = try buffer.withUnsafeMutableBytes { raw in
-            try valueOrErrno { Glibc.read(rawValue, raw.baseAddress, count) }
+        // Not zeroed first: only the pages the kernel writes get touched, which matters for a
+        // large `count` (a 1 MiB limit on a message that is usually a few hundred bytes).
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = try valueOrErrno { Glibc.read(rawValue, buffer.baseAddress, count) }
         }
-        buffer.removeLast(count - n)
-        return buffer
     }
 
     /// Reads into `buffer`, returning how many bytes arrived (0 at end of file).
