@@ -260,6 +260,28 @@ struct ContainerNetworkTests {
         #expect(try !host.nftTable().contains("dport 7071"))
     }
 
+    @Test("detaching an exited container waits for its namespace to take the veth, or deletes it if it stays",
+          arguments: [false, true])
+    func detachExited(namespaceHeld: Bool) throws {
+        let host = try TestHost()
+        defer { host.close() }
+        let netlink = try host.namespace.namespace.socket()
+        try host.store.create(name: "gone")
+        let container = try TestContainer(host, name: "g", network: "gone", command: ["serve", "tcp", "80", "g"])
+        try container.wait(for: "ready")
+        let veth = container.attachment!.endpoint.hostInterface
+        // An open descriptor of its network namespace keeps it (and the veth) alive.
+        let held = namespaceHeld ? try FileDescriptor.open("/proc/\(container.process.pid)/ns/net") : nil
+        defer { try? held?.close() }
+        try container.process.pid.send(.kill)
+        _ = try container.process.wait()
+        try host.store.detach(containerID: container.id, network: "gone", exited: true)
+        #expect(try netlink.link(named: veth) == nil)
+        #expect(try host.store.endpoints(of: "gone").isEmpty)
+        try? container.output.close()
+        try host.store.remove("gone")
+    }
+
     @Test("cleanup leaves no link, rule, responder or state behind")
     func cleanup() throws {
         let host = try TestHost()

@@ -58,6 +58,25 @@ struct NetlinkKernelTests {
         #expect(try inside.link(named: "eth0") == nil)
     }
 
+    @Test("a veth peer can be born in another namespace, with its name and MTU, never on the host")
+    func bornInNamespace() throws {
+        let host = try TestNamespace(), container = try TestNamespace()
+        defer { host.close(); container.close() }
+        let outside = try host.namespace.socket()
+        try outside.createVethPair(named: "dskv2", peer: "eth0", peerNamespace: container.namespace, mtu: 1400)
+        #expect(try outside.link(named: "eth0") == nil)
+        #expect(try outside.link(named: "dskv2")?.mtu == 1400)
+        let inside = try container.namespace.socket()
+        #expect(try inside.link(named: "eth0")?.kind == "veth")
+        #expect(try inside.link(named: "eth0")?.mtu == 1400)
+        try outside.deleteLink("dskv2")
+        #expect(try inside.link(named: "eth0") == nil)
+        // Asked for by name: one that is not there, or could not be (over 15 bytes), is nil.
+        #expect(try outside.link(named: "dskv2") == nil)
+        #expect(try outside.link(named: "a-name-far-too-long-for-a-link") == nil)
+        #expect(try outside.link(named: "lo")?.index == 1)
+    }
+
     @Test("the kernel's refusals come back as errno values with its explanation")
     func errors() throws {
         let host = try TestNamespace()

@@ -51,6 +51,23 @@ public final class NetlinkSocket {
         throw NetworkError.malformedNetlink("\(what()): no ack")
     }
 
+    /// Asks for one object; returns the kernel's answer, or nil if it says there is no such
+    /// device (ENODEV).
+    func fetch(_ message: NetlinkMessage, _ what: @autoclosure () -> String) throws -> NetlinkMessage? {
+        var message = message
+        message.flags |= RouteNetlink.request | RouteNetlink.ack
+        var found: NetlinkMessage?
+        for answer in try exchange(message) {
+            if let (code, text) = answer.errorReport {
+                if code == 0 { break }
+                if code == ENODEV { return nil }
+                throw NetworkError.netlink(what(), Errno(rawValue: code), text)
+            }
+            found = answer
+        }
+        return found
+    }
+
     /// Sends a dump request and collects every message of the answer up to `NLMSG_DONE`.
     func dump(_ message: NetlinkMessage, _ what: String) throws -> [NetlinkMessage] {
         var message = message

@@ -107,6 +107,12 @@ enum RouteRequest {
         return NetlinkMessage(type: RouteNetlink.newRoute, flags: createFlags, header: header.encoded, attributes: attributes)
     }
 
+    /// `ip link show NAME`: one link, asked for by name (no dump of all of them).
+    static func getLink(named name: String) -> NetlinkMessage {
+        NetlinkMessage(type: RouteNetlink.getLink, flags: 0, header: InterfaceInfoHeader().encoded,
+                       attributes: [NetlinkAttribute(LinkAttribute.name, string: name)])
+    }
+
     /// Dumps: every link, every IPv4 address, every IPv4 route.
     static func dumpLinks() -> NetlinkMessage {
         NetlinkMessage(type: RouteNetlink.getLink, flags: 0, header: InterfaceInfoHeader().encoded, attributes: [])

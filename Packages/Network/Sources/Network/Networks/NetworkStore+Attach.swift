@@ -24,8 +24,11 @@ extension NetworkStore {
             if FileManager.default.fileExists(atPath: file) {
                 throw NetworkError.alreadyAttached(container: request.containerName, network: network.name)
             }
-            let ports = try choosePorts(request.ports)
-            try checkPorts(ports)
+            // Every endpoint, read once under the lock (each file is a JSON decode, and this
+            // list is needed four times below).
+            let others = try allEndpoints()
+            let ports = try choosePorts(request.ports, besides: others)
+            try checkPorts(ports, besides: others)
             let ipam = allocator(for: network)
             let address = try ipam.allocate(for: request.containerID, preferred: request.address, network: network.name)
             let tag = NetworkStore.interfaceTag(container: request.containerID, network: network.id)
@@ -38,11 +41,12 @@ extension NetworkStore {
                 try StateFile.write(endpoint, to: file)
                 Failpoint.check("attach-recorded")
                 try ensureBridge(network)
-                endpoint.containerInterface = try connect(endpoint, peer: "dp" + tag, network: network, into: request.namespace)
+                endpoint.containerInterface = try connect(endpoint, network: network, into: request.namespace)
                 endpoint.setupBy = nil
                 try StateFile.write(endpoint, to: file)
-                try firewall.apply(networks: try networks(), endpoints: try allEndpoints())
-                try dnsService(for: network).update(endpoints: try endpoints(of: network.name))
+                let everyone = NetworkStore.inDiskOrder(others + [endpoint])
+                try firewall.apply(networks: try networks(), endpoints: everyone)
+                try dnsService(for: network).update(endpoints: everyone.filter { $0.network == network.name })
             } catch {
                 try? hostNetlink().deleteLink(endpoint.hostInterface)
                 try? ipam.release(request.containerID)
@@ -60,20 +64,18 @@ extension NetworkStore {
     }
 
     /// The veth pair, from the bridge into the container; returns the name inside (`eth0`).
-    func connect(_ endpoint: Endpoint, peer: String, network: BridgeNetwork, into namespace: NetworkNamespace) throws -> String {
+    func connect(_ endpoint: Endpoint, network: BridgeNetwork, into namespace: NetworkNamespace) throws -> String {
         let outside = try hostNetlink()
+        let inside = try namespace.socket()
         let mtu = try outside.link(named: network.bridge)?.mtu ?? 1500
-        try outside.createVethPair(named: endpoint.hostInterface, peer: peer, mtu: mtu)
+        let taken = Set(try inside.links().map(\.name))
+        let name = (0...).lazy.map { "eth\($0)" }.first { !taken.contains($0) }!
+        // The container's end is born in its namespace, already called eth0 (or eth1, ...).
+        try outside.createVethPair(named: endpoint.hostInterface, peer: name, peerNamespace: namespace, mtu: mtu)
         Failpoint.check("attach-veth")
         try outside.attach(endpoint.hostInterface, toBridge: network.bridge)
         try outside.setHairpin(endpoint.hostInterface)
         try outside.setUp(endpoint.hostInterface)
-        try outside.move(peer, toNamespace: namespace)
-
-        let inside = try namespace.socket()
-        let taken = Set(try inside.links().map(\.name))
-        let name = (0...).lazy.map { "eth\($0)" }.first { !taken.contains($0) }!
-        try inside.rename(peer, to: name)
         try inside.setMAC(name, endpoint.mac)
         try inside.addAddress(endpoint.address, prefixLength: network.subnet.prefixLength, to: name)
         try inside.setUp(name)
@@ -87,7 +89,9 @@ extension NetworkStore {
 
     /// Disconnects a container: its veth (and so its address inside), its rules, its DNS
     /// names, its address in IPAM. The last container stops the network's DNS responder.
-    public func detach(containerID: String, network name: String) throws {
+    ///
+    /// `exited`: the container's processes are all gone, and with them its network namespace.
+    public func detach(containerID: String, network name: String, exited: Bool = false) throws {
         try locked {
             let network = try network(name)
             let file = endpointFile(name, containerID)
@@ -95,34 +99,43 @@ extension NetworkStore {
                 throw NetworkError.notAttached(container: containerID, network: name)
             }
             let endpoint = try StateFile.read(Endpoint.self, from: file)
-            try release(endpoint, of: network)
+            try release(endpoint, of: network, exited: exited)
             try firewall.apply(networks: try networks(), endpoints: try allEndpoints())
             try dnsService(for: network).update(endpoints: try endpoints(of: name))
         }
     }
 
     /// Detaches a container from every network it is on (what `rm` does).
-    public func detachEverywhere(containerID: String) throws {
+    public func detachEverywhere(containerID: String, exited: Bool = false) throws {
         for network in try networks() where FileManager.default.fileExists(atPath: endpointFile(network.name, containerID)) {
-            try detach(containerID: containerID, network: network.name)
+            try detach(containerID: containerID, network: network.name, exited: exited)
         }
     }
 
     /// Deletes the endpoint's veth (if the container's namespace still holds it) and
     /// gives its address back; rules and DNS are the caller's to rewrite.
-    func release(_ endpoint: Endpoint, of network: BridgeNetwork) throws {
-        do {
-            try hostNetlink().deleteLink(endpoint.hostInterface)
-        } catch NetworkError.noSuchLink(_) {
-            // The namespace died, and took the pair with it.
+    ///
+    /// When the container has `exited`, its namespace is dying and takes its end of the pair
+    /// with it; a veth pair dies whole, so the kernel removes the host's end too, in the
+    /// background, within milliseconds. Waiting for that is cheaper than deleting it: a
+    /// delete waits for every pending RCU callback (20 ms measured here). If the link stays
+    /// (something else holds the namespace open), we delete it after all.
+    func release(_ endpoint: Endpoint, of network: BridgeNetwork, exited: Bool = false) throws {
+        let netlink = try hostNetlink()
+        if try !exited || !netlink.waitForRemoval(of: endpoint.hostInterface, milliseconds: 200) {
+            do {
+                try netlink.deleteLink(endpoint.hostInterface)
+            } catch NetworkError.noSuchLink(_) {
+                // The namespace died, and took the pair with it.
+            }
         }
         try allocator(for: network).release(endpoint.containerID)
         unlink(endpointFile(network.name, endpoint.containerID))
     }
 
     /// Gives every `-p CONTAINERPORT` (host port 0) a free host port, as Docker does.
-    func choosePorts(_ ports: [PortMapping]) throws -> [PortMapping] {
-        let published = try allEndpoints().flatMap(\.ports)
+    func choosePorts(_ ports: [PortMapping], besides endpoints: [Endpoint]) throws -> [PortMapping] {
+        let published = endpoints.flatMap(\.ports)
         var chosen: [PortMapping] = []
         for var port in ports {
             if port.hostPort == 0 {
@@ -140,8 +153,8 @@ extension NetworkStore {
     }
 
     /// Refuses a port another container publishes, or one a program on the host listens on.
-    func checkPorts(_ ports: [PortMapping]) throws {
-        let published = try allEndpoints().flatMap { endpoint in endpoint.ports.map { (endpoint, $0) } }
+    func checkPorts(_ ports: [PortMapping], besides endpoints: [Endpoint]) throws {
+        let published = endpoints.flatMap { endpoint in endpoint.ports.map { (endpoint, $0) } }
         for (i, port) in ports.enumerated() {
             if let (owner, _) = published.first(where: { $0.1.conflicts(with: port) }) {
                 throw NetworkError.portInUse(port, "published by \(owner.containerName)")

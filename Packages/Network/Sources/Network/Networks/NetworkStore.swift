@@ -90,6 +90,11 @@ public struct NetworkStore: Sendable {
         try networks().flatMap { try endpoints(of: $0.name) }
     }
 
+    /// The order `allEndpoints` reads them in: by network, then by container.
+    static func inDiskOrder(_ endpoints: [Endpoint]) -> [Endpoint] {
+        endpoints.sorted { ($0.network, $0.containerID) < ($1.network, $1.containerID) }
+    }
+
     /// A netlink socket in the host's namespace.
     func hostNetlink() throws -> NetlinkSocket { try host.socket() }
 }
