@@ -36,6 +36,18 @@ struct ProcessTests {
         #expect(throws: Errno.noSuchProcess) { try child.pid.send(.terminate) }
     }
 
+    @Test("waitForExit times out on a running process and returns once it ends")
+    func waitForExit() throws {
+        let child = try Spawn("/bin/sleep", arguments: ["10"]).start()
+        defer { try? child.descriptor?.close() }
+        let identity = try #require(ProcessIdentity.of(child.pid.rawValue))
+        #expect(!identity.waitForExit(milliseconds: 50))
+        try child.pid.send(.kill)
+        #expect(identity.waitForExit(milliseconds: 5000))
+        _ = try child.pid.wait()
+        #expect(identity.waitForExit(milliseconds: 0))  // gone, PID perhaps reused: still ended
+    }
+
     @Test("a pidfd signals and waits for exactly its process")
     func processDescriptor() throws {
         let child = try Spawn("/bin/sleep", arguments: ["10"]).start()

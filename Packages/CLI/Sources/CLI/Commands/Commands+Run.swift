@@ -233,7 +233,7 @@ extension Commands {
         }
         try context.containers.locked {
             let entry = try context.containers.find(arguments.positional[0])
-            if let owner = context.containers.all().first(where: { $0.name == newName }) {
+            if let owner = context.containers.names().first(where: { $0.name == newName }) {
                 throw CommandError.failed("Conflict. The container name \"/\(newName)\" is already in use by container \"\(owner.id)\". You have to remove (or rename) that container to be able to reuse that name.")
             }
             try context.containers.update(entry.id) { $0.name = newName }

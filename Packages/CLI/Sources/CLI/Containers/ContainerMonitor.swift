@@ -72,7 +72,7 @@ enum ContainerMonitor {
     /// After each life: release the network, record how it ended, then restart it, or
     /// unmount its file system (and remove it all for `--rm`).
     static func afterExit(_ context: Context, id: String, outcome: Monitor.Outcome) -> Monitor.Next {
-        try? context.networks.detachEverywhere(containerID: id)
+        try? context.networks.detachEverywhere(containerID: id, exited: true)
         guard var entry = try? context.containers.load(id: id) else { return .finish }
         var restart = false
         if case .exited(let record) = outcome {

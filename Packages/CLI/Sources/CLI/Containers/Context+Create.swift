@@ -59,7 +59,7 @@ extension Context {
                 }
             }
             let entry = try containers.locked {
-                let all = containers.all()
+                let all = containers.names()
                 let chosen: String
                 if let name {
                     chosen = name.hasPrefix("/") ? String(name.dropFirst()) : name

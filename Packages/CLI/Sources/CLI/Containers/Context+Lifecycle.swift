@@ -45,12 +45,7 @@ extension Context {
     /// Waits up to `timeout` seconds for the container's monitor to finish; true if it did.
     func waitForMonitor(_ entry: ContainerEntry, timeout: Double) -> Bool {
         guard let monitor = entry.state.monitor else { return true }
-        let deadline = Date().addingTimeInterval(timeout)
-        while monitor.isAlive {
-            if Date() > deadline { return false }
-            usleep(10_000)
-        }
-        return true
+        return monitor.waitForExit(milliseconds: Int32(timeout * 1000))
     }
 
     /// Sends `signal` to the container's init.

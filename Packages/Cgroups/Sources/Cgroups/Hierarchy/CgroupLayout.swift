@@ -51,7 +51,8 @@ public struct CgroupLayout: Equatable, Sendable {
     /// tree carries no controller and is skipped.
     public static func parse(mountinfo: String) -> CgroupLayout {
         var layout = CgroupLayout(unified: nil, legacy: [:])
-        for line in mountinfo.split(separator: "\n") {
+        // A host with many containers has hundreds of mounts; only cgroup ones are of interest.
+        for line in mountinfo.split(separator: "\n") where line.contains(" - cgroup") {
             let fields = line.split(separator: " ")
             guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4 else { continue }
             let mountPoint = String(fields[4])

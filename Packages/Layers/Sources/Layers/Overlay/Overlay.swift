@@ -74,13 +74,13 @@ public struct Overlay: Sendable {
         }
     }
 
-    /// Whether the overlay is mounted on `merged`, by the kernel's account.
+    /// Whether something is mounted on `merged`. A mount point is where the device number
+    /// changes from its parent directory's, and an overlay always has a device of its own.
+    /// (Reading the mount table instead costs a millisecond once 30 containers are running.)
     public var isMounted: Bool {
-        guard let table = Overlay.mountTable() else { return false }
-        return table.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4] == mergedDirectory
-        }
+        var merged = stat(), parent = stat()
+        guard stat(mergedDirectory, &merged) == 0, stat(directory, &parent) == 0 else { return false }
+        return merged.st_dev != parent.st_dev
     }
 
     /// Unmounts the merged tree (a busy mount is detached lazily).

@@ -32,4 +32,18 @@ public struct ProcessIdentity: Codable, Hashable, Sendable {
 
     /// Whether this very process still runs.
     public var isAlive: Bool { ProcessIdentity.of(pid) == self }
+
+    /// Waits up to `milliseconds` for this process to end; true once it has. It need not be
+    /// our child: a pidfd becomes readable when its process exits, so nothing polls /proc.
+    public func waitForExit(milliseconds: Int32) -> Bool {
+        guard let handle = try? ProcessDescriptor.open(ProcessID(rawValue: pid)) else { return !isAlive }
+        defer { try? handle.close() }
+        // The PID might have been reused between the caller's look and our open.
+        guard isAlive else { return true }
+        var poller = pollfd(fd: handle.fileDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&poller, 1, milliseconds)
+            if ready >= 0 || errno != EINTR { return ready > 0 || !isAlive }
+        }
+    }
 }
