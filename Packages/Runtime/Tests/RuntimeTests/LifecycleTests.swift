@@ -40,16 +40,22 @@ struct LifecycleTests {
     }
 
     @Test("init is in its cgroup in every hierarchy, and its cgroup namespace is rooted there",
-          arguments: [false, true])
-    func cgroupPlacement(earlyHook: Bool) throws {
-        // With a createRuntime hook the parent moves init; without, init moves itself.
+          arguments: ["itself", "hook", "user namespace"])
+    func cgroupPlacement(mover: String) throws {
+        // Init moves itself; with a createRuntime hook, or in a new user namespace (whose root
+        // may not write the host's cgroup files), the parent moves it.
         let sandbox = try Sandbox("cat /proc/self/cgroup > /tmp/cgroup; exec sleep 30")
-        if earlyHook {
+        if mover == "hook" {
             var hooks = Spec.Hooks()
             hooks.createRuntime = [Spec.Hook(path: "/bin/true")]
             sandbox.spec.hooks = hooks
-            try sandbox.save()
         }
+        if mover == "user namespace" {
+            sandbox.spec.linux?.namespaces?.append(Spec.Namespace(type: "user"))
+            sandbox.spec.linux?.uidMappings = [Spec.IDMapping(containerID: 0, hostID: 0, size: 65536)]
+            sandbox.spec.linux?.gidMappings = [Spec.IDMapping(containerID: 0, hostID: 0, size: 65536)]
+        }
+        try sandbox.save()
         let id = "cg-\(sandbox.tag)"
         #expect(try sandbox.runtimeCommand("create", "--bundle", sandbox.bundle, id).status == .exited(0))
         #expect(try sandbox.runtimeCommand("start", id).status == .exited(0))
