@@ -18,6 +18,9 @@ struct LifecycleTests {
         #expect(state.pid > 0)
         #expect(try String(contentsOfFile: pidFile, encoding: .utf8) == String(state.pid))
         #expect(state.bundle == sandbox.bundle)
+        // The container keeps the bundle's config.json as it was read, byte for byte.
+        #expect(FileManager.default.contents(atPath: sandbox.root + "/web-\(sandbox.tag)/config.json")
+                == FileManager.default.contents(atPath: sandbox.bundle + "/config.json"))
         usleep(100_000)
         #expect(!FileManager.default.fileExists(atPath: sandbox.file("/tmp/started")))
         // Init is in the container's own namespaces already.

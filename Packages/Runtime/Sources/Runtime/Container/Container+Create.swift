@@ -22,6 +22,8 @@ extension Container {
         public var handOff = true
         /// config.json, when the caller has read it already (the monitor has); nil: read here.
         public var spec: Spec?
+        /// config.json's bytes as the caller read them, kept as the container's copy.
+        public var specText: [UInt8]?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
             self.bundle = bundle
@@ -44,7 +46,7 @@ extension Container {
     public static func create(id: String, options: CreateOptions, store: ContainerStore = ContainerStore()) throws -> Attached {
         try ContainerStore.validate(id: id)
         let bundle = options.bundle.hasPrefix("/") ? options.bundle : FileManager.default.currentDirectoryPath + "/" + options.bundle
-        let spec = try options.spec ?? Spec.load(bundle: bundle)
+        let (spec, specText) = try options.spec.map { ($0, options.specText) } ?? Spec.loadWithText(bundle: bundle)
         try spec.validate()
         try store.prepare()
 
@@ -61,7 +63,8 @@ extension Container {
         do {
             let lock = try store.lock(id)
             defer { lock.release() }
-            let attached = try build(id: id, bundle: bundle, spec: spec, options: options, store: store, undo: &undo)
+            let attached = try build(id: id, bundle: bundle, spec: spec, specText: specText, options: options, store: store,
+                                     undo: &undo)
             return attached
         } catch {
             for step in undo.reversed() { step() }
@@ -69,7 +72,7 @@ extension Container {
         }
     }
 
-    private static func build(id: String, bundle: String, spec: Spec, options: CreateOptions,
+    private static func build(id: String, bundle: String, spec: Spec, specText: [UInt8]?, options: CreateOptions,
                               store: ContainerStore, undo: inout [() -> Void]) throws -> Attached {
         // A first record, so that a crash from here on leaves something the next command can
         // find, report as stopped, and delete.
@@ -78,7 +81,7 @@ extension Container {
             id: id, bundle: bundle, rootfs: try spec.rootfs(bundle: bundle), status: .creating, process: nil,
             creator: ProcessIdentity.of(getpid()), cgroup: cgroupName, created: Date(), owner: getuid(),
             annotations: spec.annotations, spec: spec)
-        try store.saveSpec(record)
+        try store.saveSpec(record, text: specText)
         try store.save(record)
 
         // The cgroup first: limits are in place before the first process exists.

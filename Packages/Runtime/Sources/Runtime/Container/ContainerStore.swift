@@ -77,9 +77,10 @@ public struct ContainerStore: Sendable {
     }
 
     /// Keeps the container's configuration next to its state, as `config.json` (read back by
-    /// `load`): written once by `create`, and again by `update`.
-    public func saveSpec(_ record: ContainerRecord) throws {
-        try replace(directory(record.id) + "/config.json", with: Array(try JSONEncoder().encode(record.spec)))
+    /// `load`): written once by `create`, and again by `update`. `text`: the bundle's own
+    /// config.json, as read, when it is the spec unchanged (encoding it again cost a millisecond).
+    public func saveSpec(_ record: ContainerRecord, text: [UInt8]? = nil) throws {
+        try replace(directory(record.id) + "/config.json", with: try text ?? Array(JSONEncoder().encode(record.spec)))
     }
 
     /// Writes the record (state.json) atomically.

@@ -22,12 +22,13 @@ extension Monitor {
         var startedAt = Date()
 
         init(_ options: MonitorOptions, store: ContainerStore) throws {
-            let spec = try Spec.load(bundle: options.bundle)
+            let (spec, specText) = try Spec.loadWithText(bundle: options.bundle)
             let null = try FileDescriptor.open("/dev/null", .readWrite)
             defer { try? null.close() }
             var createOptions = Container.CreateOptions(bundle: options.bundle)
             createOptions.handOff = false
             createOptions.spec = spec
+            createOptions.specText = specText
             createOptions.initExecutable = options.initExecutable
             createOptions.initArguments = options.initArguments
             var childEnds: [FileDescriptor] = []

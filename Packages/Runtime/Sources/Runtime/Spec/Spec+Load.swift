@@ -4,16 +4,22 @@ import Syscalls
 extension Spec {
     /// Reads `config.json` from a bundle directory.
     public static func load(bundle: String) throws -> Spec {
+        try loadWithText(bundle: bundle).spec
+    }
+
+    /// Reads `config.json` from a bundle directory; also returns its bytes as read, so that
+    /// `create` can keep a copy without encoding the spec again.
+    public static func loadWithText(bundle: String) throws -> (spec: Spec, text: [UInt8]) {
         let path = bundle + "/config.json"
-        let data: Data
+        let bytes: [UInt8]
         do {
             let fd = try FileDescriptor.open(path)
-            data = Data(try fd.closeAfter { try fd.readAll() })
+            bytes = try fd.closeAfter { try fd.readAll() }
         } catch let errno as Errno {
             throw RuntimeError.bundle("read \(path): \(errno)")
         }
         do {
-            return try JSONDecoder().decode(Spec.self, from: data)
+            return (try JSONDecoder().decode(Spec.self, from: Data(bytes)), bytes)
         } catch let DecodingError.keyNotFound(key, context) {
             throw RuntimeError.bundle("\(path): missing \(Spec.codingPath(context.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
