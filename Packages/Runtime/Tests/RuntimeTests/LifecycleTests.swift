@@ -79,6 +79,26 @@ struct LifecycleTests {
         #expect(try sandbox.runtimeCommand("delete", "--force", id).status == .exited(0))
     }
 
+    @Test("state, kill, list and pause do without config.json; a damaged one stops delete, but not delete --force")
+    func withoutSpec() throws {
+        let sandbox = try Sandbox("exec sleep 30")
+        let id = "ns-\(sandbox.tag)"
+        #expect(try sandbox.runtimeCommand("create", "--bundle", sandbox.bundle, id).status == .exited(0))
+        try sandbox.runtimeCommand("start", id)
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: sandbox.root + "/\(id)/config.json"))
+        #expect(try sandbox.state(id).status == .running)
+        #expect(try sandbox.runtimeCommand("list", "--format", "json").output.contains(id))
+        #expect(try sandbox.runtimeCommand("pause", id).status == .exited(0))
+        #expect(try sandbox.runtimeCommand("resume", id).status == .exited(0))
+        #expect(try sandbox.runtimeCommand("kill", id, "KILL").status == .exited(0))
+        for _ in 0..<500 { guard try sandbox.state(id).status != .stopped else { break }; usleep(10_000) }
+        let (refused, message) = try sandbox.runtimeCommand("delete", id)
+        #expect(refused == .exited(1) && message.contains("config.json: not valid JSON"))
+        #expect(try sandbox.runtimeCommand("delete", "--force", id).status == .exited(0))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/\(id)"))
+        #expect(try CgroupLayout.current().cgroup("dosirak/\(id)").exists == false)
+    }
+
     @Test("delete refuses a created or running container unless forced, and force removes everything")
     func deleteRules() throws {
         let sandbox = try Sandbox("exec sleep 30")

@@ -109,7 +109,7 @@ public enum RuntimeCommand {
             return 0
         case "state":
             let spec = Arguments.Spec(usage: "dosirak-runtime state ID")
-            let container = try Container.load(try single(try Arguments(arguments, spec: spec), spec), store: store)
+            let container = try Container.load(try single(try Arguments(arguments, spec: spec), spec), store: store, withSpec: false)
             try printJSON(container.state)
             return 0
         case "kill":
@@ -118,14 +118,15 @@ public enum RuntimeCommand {
             guard (1...2).contains(options.positional.count) else { throw CommandLineError.usage("kill takes an ID and a signal", spec.usage) }
             let name = options.positional.count == 2 ? options.positional[1] : "SIGTERM"
             guard let signal = Signal(parsing: name) else { throw RuntimeError.failed("unknown signal \"\(name)\"") }
-            try Container.load(options.positional[0], store: store).kill(signal, all: options.switches.contains("--all"))
+            try Container.load(options.positional[0], store: store, withSpec: false).kill(signal, all: options.switches.contains("--all"))
             return 0
         case "delete", "rm":
             let spec = Arguments.Spec(switches: ["--force": "-f"], usage: "dosirak-runtime delete [--force] ID")
             let options = try Arguments(arguments, spec: spec)
             let id = try single(options, spec)
             do {
-                try Container.load(id, store: store).delete(force: options.switches.contains("--force"))
+                // delete reads the record again (config.json too) under the container's lock.
+                try Container.load(id, store: store, withSpec: false).delete(force: options.switches.contains("--force"))
             } catch RuntimeError.notFound(_) where options.switches.contains("--force") {
                 // runc: deleting what is already gone, with --force, is not an error.
             }
@@ -142,7 +143,7 @@ public enum RuntimeCommand {
             let spec = Arguments.Spec(values: ["--format": "-f"], usage: "dosirak-runtime ps [--format table|json] ID")
             let options = try Arguments(arguments, spec: spec, stopAtFirstPositional: true)
             guard let id = options.positional.first else { throw CommandLineError.usage("ps takes an ID", spec.usage) }
-            let pids = try Container.load(id, store: store).processes()
+            let pids = try Container.load(id, store: store, withSpec: false).processes()
             if options.values["--format"] == "json" {
                 try printJSON(pids)
             } else {
@@ -152,7 +153,7 @@ public enum RuntimeCommand {
             return 0
         case "pause", "resume":
             let spec = Arguments.Spec(usage: "dosirak-runtime \(verb) ID")
-            var container = try Container.load(try single(try Arguments(arguments, spec: spec), spec), store: store)
+            var container = try Container.load(try single(try Arguments(arguments, spec: spec), spec), store: store, withSpec: false)
             if verb == "pause" { try container.pause() } else { try container.resume() }
             return 0
         case "update":
@@ -179,7 +180,7 @@ public enum RuntimeCommand {
         case "list", "ls":
             let spec = Arguments.Spec(values: ["--format": "-f"], switches: ["--quiet": "-q"], usage: "dosirak-runtime list [--format table|json] [--quiet]")
             let options = try Arguments(arguments, spec: spec)
-            let containers = store.ids().compactMap { try? Container.load($0, store: store) }
+            let containers = store.ids().compactMap { try? Container.load($0, store: store, withSpec: false) }
             if options.switches.contains("--quiet") {
                 containers.forEach { print($0.id) }
             } else if options.values["--format"] == "json" {

@@ -8,7 +8,15 @@ extension Container {
     public func delete(force: Bool = false) throws {
         let lock = try store.lock(id)
         defer { lock.release() }
-        let record = try store.load(id)
+        let record: ContainerRecord
+        do {
+            record = try store.load(id)
+        } catch RuntimeError.bundle(let message) where force {
+            // A damaged config.json must not keep `delete --force` from cleaning up: without
+            // the spec there are no poststop hooks to run, and everything else is in state.json.
+            warn(message)
+            record = try store.load(id, withSpec: false)
+        }
         let container = Container(store: store, record: record)
         let status = container.status
         if status != .stopped {

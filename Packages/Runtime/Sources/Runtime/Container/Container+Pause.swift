@@ -5,7 +5,7 @@ extension Container {
     public mutating func pause() throws {
         let lock = try store.lock(id)
         defer { lock.release() }
-        record = try store.load(id)
+        record = try store.load(id, withSpec: false)
         try require(.pause, status)
         try cgroup.freeze()
         record.status = .paused
@@ -16,7 +16,7 @@ extension Container {
     public mutating func resume() throws {
         let lock = try store.lock(id)
         defer { lock.release() }
-        record = try store.load(id)
+        record = try store.load(id, withSpec: false)
         try require(.resume, status)
         try cgroup.thaw()
         record.status = .running

@@ -23,9 +23,9 @@ public struct Container: Sendable {
         self.record = record
     }
 
-    /// The container `id` from the store.
-    public static func load(_ id: String, store: ContainerStore = ContainerStore()) throws -> Container {
-        Container(store: store, record: try store.load(id))
+    /// The container `id` from the store (`withSpec`: see `ContainerStore.load`).
+    public static func load(_ id: String, store: ContainerStore = ContainerStore(), withSpec: Bool = true) throws -> Container {
+        Container(store: store, record: try store.load(id, withSpec: withSpec))
     }
 
     /// The status now. The record says what the last command did; the kernel has the final

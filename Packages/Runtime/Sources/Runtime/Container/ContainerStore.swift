@@ -51,7 +51,10 @@ public struct ContainerStore: Sendable {
         }
     }
 
-    public func load(_ id: String) throws -> ContainerRecord {
+    /// The container's record. `withSpec: false` leaves `spec` empty, for the commands that
+    /// never look at it (`state`, `kill`, `list`, `ps`, `pause`, `resume`): decoding config.json
+    /// is most of the cost of a `state`.
+    public func load(_ id: String, withSpec: Bool = true) throws -> ContainerRecord {
         try ContainerStore.validate(id: id)
         let path = directory(id) + "/state.json"
         let data: [UInt8]
@@ -72,7 +75,7 @@ public struct ContainerStore: Sendable {
         // create writes config.json before the first state.json, so it is missing only for a
         // container recorded by an older dosirak (whose state.json held the spec); a damaged
         // one is an error, not an empty configuration.
-        if access(directory(id) + "/config.json", F_OK) == 0 { record.spec = try Spec.load(bundle: directory(id)) }
+        if withSpec && access(directory(id) + "/config.json", F_OK) == 0 { record.spec = try Spec.load(bundle: directory(id)) }
         return record
     }
 
