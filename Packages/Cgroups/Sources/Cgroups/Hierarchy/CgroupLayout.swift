@@ -36,7 +36,16 @@ public struct CgroupLayout: Equatable, Sendable {
     /// The layout of the running system. With no cgroup file system mounted at all (inside
     /// `ip netns exec`, which mounts a fresh /sys over the host's), a container could only
     /// run without limits, so that is refused.
+    ///
+    /// It is read once per process: hierarchies are not mounted and unmounted while a
+    /// command runs, and a host with many containers has a long mount table.
     public static func current() throws -> CgroupLayout {
+        try readOnce.get()
+    }
+
+    private static let readOnce = Result { try read() }
+
+    static func read() throws -> CgroupLayout {
         let fd = try FileDescriptor.open("/proc/self/mountinfo")
         let text = try fd.closeAfter { String(decoding: try fd.readAll(), as: UTF8.self) }
         let layout = parse(mountinfo: text)
