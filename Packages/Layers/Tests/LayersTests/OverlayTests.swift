@@ -19,8 +19,8 @@ struct OverlayTests {
                                               configuration: busybox.configuration, references: [])
             let overlay = try Overlay.mount(image.lowerDirectories, at: directory + "/container")
             defer { try? overlay.remove() }
-            #expect(overlay.isMounted)
             let merged = overlay.mergedDirectory
+            #expect(try overlay.isMounted && mountPoints().contains(merged))
             #expect(contents(of: merged + "/etc/motd") == "layer two\n")
             #expect(access(merged + "/etc/group", F_OK) != 0, "the second layer's whiteout hides the first layer's file")
             #expect(contents(of: merged + "/etc/passwd")?.hasPrefix("root:") == true)
@@ -40,6 +40,10 @@ struct OverlayTests {
             let paths = try readEntries(of: sink.bytes).map(\.path)
             #expect(paths == ["etc/", "etc/motd", "etc/.wh.passwd", "tmp/", "tmp/new"])
 
+            // Unmounted, with merged still there: isMounted agrees with the kernel's table.
+            try overlay.unmount()
+            #expect(try !overlay.isMounted && !mountPoints().contains(merged))
+            #expect(access(merged, F_OK) == 0)
             try overlay.remove()
             #expect(!overlay.isMounted)
             #expect(access(directory + "/container", F_OK) != 0)

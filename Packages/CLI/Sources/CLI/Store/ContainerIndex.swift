@@ -24,17 +24,20 @@ public struct ContainerIndex: Sendable {
         return try body()
     }
 
+    /// Every container's ID: the directories under the root.
+    func ids() -> [String] {
+        ((try? FileSystem.entries(of: root)) ?? []).filter { $0.kind == .directory }.map(\.name)
+    }
+
     public func all() -> [ContainerEntry] {
-        let ids = ((try? FileSystem.entries(of: root)) ?? []).filter { $0.kind == .directory }.map(\.name)
-        return ids.compactMap { try? load(id: $0) }.sorted { $0.created > $1.created }
+        ids().compactMap { try? load(id: $0) }.sorted { $0.created > $1.created }
     }
 
     /// Each container's ID and name, for checking a new name: only those two fields are
     /// decoded, which is several times cheaper than whole records when many containers exist.
     public func names() -> [(id: String, name: String)] {
         struct Named: Decodable { let id: String; let name: String }
-        let ids = ((try? FileSystem.entries(of: root)) ?? []).filter { $0.kind == .directory }.map(\.name)
-        return ids.compactMap { id in
+        return ids().compactMap { id in
             guard let data = FileManager.default.contents(atPath: directory(id) + "/container.json"),
                   let named = try? JSONDecoder().decode(Named.self, from: data) else { return nil }
             return (named.id, named.name)

@@ -129,24 +129,13 @@ public struct CgroupV2: Cgroup {
         try ControlFile.removeDirectory(path)
     }
 
-    /// clone3 with CLONE_INTO_CGROUP: the child starts life in the cgroup. A kernel older
-    /// than 5.7 does not know the flag (E2BIG, or ENOSYS without clone3 at all); then the
-    /// child is held after the fork until it has been added, as on v1.
+    /// clone3 with CLONE_INTO_CGROUP: the child starts life in the cgroup (held and added,
+    /// as on v1, by a kernel older than 5.7: `Spawn.start(inCgroup:)`).
     public func spawn(_ spawn: Spawn) throws -> SpawnedProcess {
-        let directory: FileDescriptor
         do {
-            directory = try FileDescriptor.open(path, options: [.directory])
+            return try spawn.start(inCgroup: path)
         } catch let errno as Errno {
-            throw CgroupError.file("open", path, errno)
-        }
-        defer { try? directory.close() }
-        var into = spawn
-        into.cgroup = directory
-        do {
-            return try into.start()
-        } catch let error as SpawnError where error.stage == .clone
-            && [Errno(rawValue: E2BIG), .notImplemented].contains(error.errno) {
-            return try spawnHeld(spawn)
+            throw CgroupError.file("spawn into", path, errno)
         }
     }
 

@@ -91,11 +91,12 @@ public final class IsolatedProcess {
         }
         let child: SpawnedProcess
         do {
-            child = try spawnInCgroup(spawn, directory: configuration.cgroupDirectory)
+            child = try configuration.cgroupDirectory.map { try spawn.start(inCgroup: $0) } ?? spawn.start()
         } catch {
             try? parentEnd.close()
             try? childEnd.close()
             if let error = error as? SpawnError { throw IsolationError.spawn(error) }
+            if let errno = error as? Errno { throw IsolationError.configuration("cgroup \(configuration.cgroupDirectory ?? ""): \(errno)") }
             throw error
         }
         try? childEnd.close()  // init has its copy; ours would keep the socket open forever
@@ -123,38 +124,6 @@ public final class IsolatedProcess {
             throw error
         }
         return process
-    }
-
-    /// Starts init inside the cgroup v2 `directory`, if any: with `CLONE_INTO_CGROUP`, or on a
-    /// kernel without it (before 5.7) held after the fork while we write its PID.
-    static func spawnInCgroup(_ spawn: Spawn, directory: String?) throws -> SpawnedProcess {
-        guard let directory else { return try spawn.start() }
-        let cgroup: FileDescriptor
-        do {
-            cgroup = try FileDescriptor.open(directory, options: [.directory])
-        } catch let errno as Errno {
-            throw IsolationError.configuration("cgroup \(directory): \(errno)")
-        }
-        defer { try? cgroup.close() }
-        var into = spawn
-        into.cgroup = cgroup
-        do {
-            return try into.start()
-        } catch let error as SpawnError where error.stage == .clone
-            && [Errno(rawValue: E2BIG), .notImplemented].contains(error.errno) {
-            var held = spawn
-            held.holdUntilReleased = true
-            let child = try held.start()
-            do {
-                let procs = try FileDescriptor.open(directory + "/cgroup.procs", .writeOnly)
-                try procs.closeAfter { try procs.writeAll(String(child.pid.rawValue)) }
-                if !spawn.holdUntilReleased { try child.release() }  // else the maps come first
-            } catch {
-                child.abandon()
-                throw error
-            }
-            return child
-        }
     }
 
     /// Runs the command: init execs it. Returns once the exec has succeeded.

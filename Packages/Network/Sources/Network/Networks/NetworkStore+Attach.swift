@@ -100,8 +100,9 @@ extension NetworkStore {
             }
             let endpoint = try StateFile.read(Endpoint.self, from: file)
             try release(endpoint, of: network, exited: exited)
-            try firewall.apply(networks: try networks(), endpoints: try allEndpoints())
-            try dnsService(for: network).update(endpoints: try endpoints(of: name))
+            let rest = try allEndpoints()
+            try firewall.apply(networks: try networks(), endpoints: rest)
+            try dnsService(for: network).update(endpoints: rest.filter { $0.network == name })
         }
     }
 
