@@ -93,7 +93,7 @@ struct ImageStoreTests {
                 try tar.finish()
             }
             var configuration = busybox.configuration
-            configuration.created = formatTimestamp(Date())
+            configuration.created = Timestamp.rfc3339Seconds(Date())
             let bottom = (busybox.manifest.layers[0], busybox.snapshots[0].diffID)
             let two = try store.createImage(layers: [bottom, top], configuration: configuration, references: [try Reference(parsing: "two")])
             #expect(two.snapshots[0] == busybox.snapshots[0])

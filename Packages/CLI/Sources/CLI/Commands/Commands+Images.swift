@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Layers
 import Syscalls
@@ -304,7 +304,7 @@ extension Commands {
             let warning = all ? "WARNING! This will remove all images without at least one container associated to them."
                               : "WARNING! This will remove all dangling images."
             try context.output.writeAll(warning + "\nAre you sure you want to continue? [y/N] ")
-            let answer = Terminal.readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            let answer = Terminal.readLine()?.trimmingWhitespace().lowercased() ?? ""
             guard answer == "y" || answer == "yes" else { return 0 }
         }
         let report: ImageStore.PruneReport
@@ -390,9 +390,9 @@ extension ContainerConfiguration {
     /// `ENTRYPOINT`, `ENV A=1 B="two words"`, `EXPOSE 80 53/udp`, `LABEL k=v`, `STOPSIGNAL`,
     /// `USER`, `VOLUME ["/data"]` or `VOLUME /data`, `WORKDIR`.
     mutating func apply(change: String) throws {
-        let text = change.trimmingCharacters(in: .whitespaces)
+        let text = change.trimmingWhitespace()
         let instruction = String(text.prefix { !$0.isWhitespace }).uppercased()
-        let rest = text.dropFirst(instruction.count).trimmingCharacters(in: .whitespaces)
+        let rest = text.dropFirst(instruction.count).trimmingWhitespace()
         func command() throws -> [String] {
             if rest.hasPrefix("[") {
                 guard let list = try? JSONDecoder().decode([String].self, from: Data(rest.utf8)) else {
@@ -407,7 +407,7 @@ extension ContainerConfiguration {
             if words.count >= 1 && !words[0].contains("=") {
                 // The old form: `ENV NAME the rest is the value`.
                 let name = words[0]
-                return [(name, rest.dropFirst(name.count).trimmingCharacters(in: .whitespaces))]
+                return [(name, rest.dropFirst(name.count).trimmingWhitespace())]
             }
             return try words.map { word in
                 guard let equals = word.firstIndex(of: "=") else { throw CommandError.failed("\(instruction): \(word): expected KEY=VALUE") }
@@ -574,7 +574,7 @@ extension Image {
         for step in steps {
             let size = step.emptyLayer == true ? 0 : (layers.next()?.size ?? 0)
             let created = step.created.flatMap(Timestamp.parse)
-            var createdBy = step.createdBy?.replacingOccurrences(of: "\t", with: " ") ?? ""
+            var createdBy = step.createdBy?.replacing("\t", with: " ") ?? ""
             if truncate && createdBy.count > 45 { createdBy = String(createdBy.prefix(44)) + "…" }
             let createdAt = created.map(Timestamp.rfc3339Seconds) ?? ""
             rows.append([

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Layers
+import Syscalls
 
 extension Commands {
     static let inspect = Command(
@@ -36,7 +37,7 @@ extension Commands {
         if let format = arguments.value("format") {
             let template = try Template(format)
             for document in documents {
-                guard let object = document.foundation as? [String: Any] else { continue }
+                guard let object = document.templateValue as? [String: Any] else { continue }
                 context.say(try template.render(object))
             }
         } else {

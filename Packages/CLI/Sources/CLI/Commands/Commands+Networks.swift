@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Network
+import Syscalls
 
 extension Commands {
     static var networkCommands: [Command] {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 extension ContainerEntry {
     /// `Up 3 minutes`, `Exited (0) 5 seconds ago`, `Created`: the STATUS column.
@@ -23,7 +24,7 @@ extension ContainerEntry {
     func commandText(truncate: Bool) -> String {
         var command = commandLine
         if truncate && command.count > 20 { command = String(command.prefix(19)) + "…" }
-        return "\"" + command.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return "\"" + command.replacing("\"", with: "\\\"") + "\""
     }
 
     /// The fields `--format` can use, named as Docker names them.

@@ -1,5 +1,5 @@
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import Layers
 import Network
@@ -33,7 +33,7 @@ extension Commands {
             ] + platform + [("KernelVersion", .string(Host.kernelVersion))])),
         ])
         if let format = arguments.value("format") {
-            context.say(try Template(format).render(document.foundation as! [String: Any]))
+            context.say(try Template(format).render(document.templateValue as! [String: Any]))
             return 0
         }
         // One program is both sides here; the sections are Docker's, so scripts and eyes
@@ -87,7 +87,7 @@ extension Commands {
             ("ServerVersion", .string(Dosirak.version)), ("DockerRootDir", .string(context.root)),
         ]
         if let format = arguments.value("format") {
-            context.say(try Template(format).render(JSONValue.object(facts).foundation as! [String: Any]))
+            context.say(try Template(format).render(JSONValue.object(facts).templateValue as! [String: Any]))
             return 0
         }
         context.say("""
@@ -159,7 +159,7 @@ extension Commands {
         if force { return true }
         try? context.output.writeAll(warning + "\nAre you sure you want to continue? [y/N] ")
         guard let answer = readLine() else { return false }
-        return answer.trimmingCharacters(in: .whitespaces).lowercased() == "y"
+        return answer.trimmingWhitespace().lowercased() == "y"
     }
 
     static let forceFlag = Flag("force", short: "f", help: "Do not prompt for confirmation")
@@ -391,7 +391,7 @@ enum Host {
     static var operatingSystem: String {
         let text = Host.read("/etc/os-release") ?? Host.read("/usr/lib/os-release") ?? ""
         for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
-            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            return String(line.dropFirst("PRETTY_NAME=".count)).trimming(["\"", "'"])
         }
         return "Linux"
     }

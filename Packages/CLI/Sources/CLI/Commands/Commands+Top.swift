@@ -1,5 +1,5 @@
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import Runtime
 import Syscalls
@@ -176,7 +176,7 @@ enum ProcessTable {
     /// TIME: CPU time used, `[DD-]HH:MM:SS`.
     static func cpuTime(_ seconds: UInt64) -> String {
         let days = seconds / 86400
-        let clock = String(format: "%02llu:%02llu:%02llu", (seconds / 3600) % 24, (seconds / 60) % 60, seconds % 60)
+        let clock = String(printf: "%02llu:%02llu:%02llu", (seconds / 3600) % 24, (seconds / 60) % 60, seconds % 60)
         return days > 0 ? "\(days)-" + clock : clock
     }
 
@@ -192,7 +192,7 @@ enum ProcessTable {
         if status != .exited(0) {
             (status, output) = try Spawn(program, arguments: options).output(includeErrors: true)
             guard status == .exited(0) else {
-                throw CommandError.failed("ps: \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw CommandError.failed("ps: \(output.trimmingWhitespace())")
             }
         }
         let lines = output.split(separator: "\n")
@@ -255,7 +255,7 @@ struct StatsSample {
             }
         }
         let machine = UInt64(Host.memoryTotal)
-        limit = min(machine, limitText.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? machine)
+        limit = min(machine, limitText.flatMap { UInt64($0.trimmingWhitespace()) } ?? machine)
         (read, written) = blockIO
         if let pid = entry.state.process?.pid { (received, transmitted) = StatsSample.network(pid) }
     }
@@ -269,9 +269,9 @@ struct StatsSample {
         let memoryPercent = limit > 0 ? Double(memory) / Double(limit) * 100 : 0
         return [
             "Container": reference, "ID": truncate ? entry.shortID : entry.id, "Name": entry.name,
-            "CPUPerc": String(format: "%.2f%%", cpuPercent),
+            "CPUPerc": String(printf: "%.2f%%", cpuPercent),
             "MemUsage": Units.bytesSize(memory) + " / " + Units.bytesSize(limit),
-            "MemPerc": String(format: "%.2f%%", memoryPercent),
+            "MemPerc": String(printf: "%.2f%%", memoryPercent),
             "NetIO": Units.humanSize(received, precision: 3) + " / " + Units.humanSize(transmitted, precision: 3),
             "BlockIO": Units.humanSize(read, precision: 3) + " / " + Units.humanSize(written, precision: 3),
             "PIDs": String(pids),
@@ -327,7 +327,7 @@ struct StatsSample {
         var transmitted: UInt64 = 0
         for line in (Host.read("/proc/\(pid)/net/dev") ?? "").split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let name = line[..<colon].trimmingWhitespace()
             let numbers = line[line.index(after: colon)...].split(separator: " ").compactMap { UInt64($0) }
             guard name != "lo", numbers.count >= 9 else { continue }
             received += numbers[0]

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 extension Commands {
     static var volumeCommands: [Command] { [volumeCreate, volumeLs, volumeRm, volumeInspect] }

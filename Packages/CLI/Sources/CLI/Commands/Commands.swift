@@ -36,7 +36,7 @@ public enum Commands {
     public static var overview: String {
         var text = "\nUsage:  dosirak [--root DIR] COMMAND\n\nA small container runtime, like Docker without a daemon.\n\nCommands:\n"
         for command in all.sorted(by: { $0.name < $1.name }) {
-            text += "  " + command.name.padding(toLength: 20, withPad: " ", startingAt: 0) + command.summary + "\n"
+            text += "  " + command.name + String(repeating: " ", count: max(1, 20 - command.name.count)) + command.summary + "\n"
         }
         return text + "\nRun 'dosirak COMMAND --help' for more information on a command.\n"
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Network
 import Syscalls
 
@@ -131,7 +132,7 @@ extension RunOptions {
         capDrop = try arguments.list("cap-drop").map { try RunOptions.capability($0) }
         privileged = arguments.bool("privileged")
         for option in arguments.list("security-opt") {
-            switch option.replacingOccurrences(of: ":", with: "=") {
+            switch option.replacing(":", with: "=") {
             case "seccomp=unconfined": seccompUnconfined = true
             case "no-new-privileges", "no-new-privileges=true": noNewPrivileges = true
             case "no-new-privileges=false": noNewPrivileges = false
@@ -239,7 +240,7 @@ extension RunOptions {
             throw CommandError.failed("open \(path): no such file or directory")
         }
         return text.split(separator: "\n").compactMap { raw in
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { return nil }
             if line.contains("=") { return line }
             return ProcessInfo.processInfo.environment[line].map { line + "=" + $0 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Runtime
 
 /// The container's own users and groups, read from its /etc/passwd and /etc/group, to turn

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Layers
+import Syscalls
 
 /// What `system df` reports: the space images, containers and volumes take, how much of it
 /// is in use, and how much a prune would give back.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 /// A JSON document with its keys in the order Docker writes them (`inspect` output is read by
 /// people as well as by `jq`), printed with four-space indentation as Docker does.
@@ -35,15 +36,42 @@ public indirect enum JSONValue {
         }
     }
 
-    /// The same value as Foundation objects, for `--format` templates.
-    var foundation: Any {
+    /// The same value as Swift dictionaries, arrays and scalars, for `--format` templates
+    /// (`null` stays `JSONValue.null`).
+    var templateValue: Any {
         switch self {
-        case .object(let pairs): Dictionary(pairs.map { ($0.0, $0.1.foundation) }, uniquingKeysWith: { _, last in last })
-        case .array(let values): values.map(\.foundation)
+        case .object(let pairs): Dictionary(pairs.map { ($0.0, $0.1.templateValue) }, uniquingKeysWith: { _, last in last })
+        case .array(let values): values.map(\.templateValue)
         case .string(let text): text
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? NSNumber(value: Int64(value)) : NSNumber(value: value)
-        case .bool(let value): NSNumber(value: value)
-        case .null: NSNull()
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? Int64(value) : value
+        case .bool(let value): value
+        case .null: JSONValue.null
+        }
+    }
+
+    /// A template value back as JSON: dictionaries (keys sorted, as Go's json.Marshal sorts a
+    /// map's), arrays, strings, numbers, booleans.
+    init(templateValue value: Any) {
+        switch value {
+        case let text as String: self = .string(text)
+        case let flag as Bool: self = .bool(flag)
+        case let number as Int: self = .int(number)
+        case let number as Int64: self = .int(number)
+        case let number as UInt64: self = .int(number)
+        case let number as Double: self = .number(number)
+        case let list as [Any]: self = .array(list.map(JSONValue.init(templateValue:)))
+        case let map as [String: Any]: self = .object(map.keys.sorted().map { ($0, JSONValue(templateValue: map[$0]!)) })
+        case let json as JSONValue: self = json
+        default: self = .string("\(value)")
+        }
+    }
+
+    /// The document on one line, without spaces: `{{json .}}`.
+    var compactText: String {
+        switch self {
+        case .object(let pairs): "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.compactText }.joined(separator: ",") + "}"
+        case .array(let values): "[" + values.map(\.compactText).joined(separator: ",") + "]"
+        default: text()
         }
     }
 
@@ -61,7 +89,7 @@ public indirect enum JSONValue {
             case "&": result += "\\u0026"
             default:
                 if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
+                    result += String(printf: "\\u%04x", scalar.value)
                 } else {
                     result.unicodeScalars.append(scalar)
                 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 /// The part of Go's text/template that `--format` is used with: `{{.ID}}`, `{{.Names}}`,
 /// nested fields (`{{.State.Status}}`), `{{json .}}` and `{{json .Config}}`, `table` for a
@@ -18,21 +19,21 @@ struct Template {
         var source = format == "json" ? "{{json .}}" : format
         isTable = source.hasPrefix("table ")
         if isTable { source.removeFirst(6) }
-        source = source.replacingOccurrences(of: "\\t", with: "\t").replacingOccurrences(of: "\\n", with: "\n")
+        source = source.replacing("\\t", with: "\t").replacing("\\n", with: "\n")
         var pieces: [Piece] = []
         var rest = Substring(source)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
                 throw CommandError.failed("template: unclosed action in \"\(format)\"")
             }
-            let action = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let action = rest[open.upperBound..<close.lowerBound].trimmingWhitespace()
             func path(_ text: String) throws -> [String] {
                 guard text.hasPrefix(".") else { throw CommandError.failed("template: unsupported action \"{{\(action)}}\" in \"\(format)\"") }
                 return text.split(separator: ".").map(String.init)
             }
             if action.hasPrefix("json ") {
-                pieces.append(.json(try path(String(action.dropFirst(5)).trimmingCharacters(in: .whitespaces))))
+                pieces.append(.json(try path(String(action.dropFirst(5)).trimmingWhitespace())))
             } else {
                 pieces.append(.field(try path(action)))
             }
@@ -67,8 +68,9 @@ struct Template {
     func render(_ values: [[String: Any]], names: [String: String]) throws -> String {
         let lines = try values.map { try render($0) }
         guard isTable else { return lines.joined(separator: "\n") }
-        var table = Table(header(names: names).components(separatedBy: "\t"))
-        for line in lines { table.add(line.components(separatedBy: "\t")) }
+        func columns(_ line: String) -> [String] { line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        var table = Table(columns(header(names: names)))
+        for line in lines { table.add(columns(line)) }
         return table.text
     }
 
@@ -85,8 +87,9 @@ struct Template {
     static func describe(_ value: Any) -> String {
         switch value {
         case let text as String: return text
-        case let number as NSNumber: return number.stringValue
-        case is NSNull: return "<nil>"
+        case let json as JSONValue:
+            if case .null = json { return "<nil>" }
+            return json.compactText
         case let list as [Any]: return "[" + list.map(describe).joined(separator: " ") + "]"
         case let map as [String: Any]: return "map[" + map.keys.sorted().map { "\($0):\(describe(map[$0]!))" }.joined(separator: " ") + "]"
         default: return "\(value)"
@@ -94,11 +97,6 @@ struct Template {
     }
 
     static func json(_ value: Any) throws -> String {
-        if JSONSerialization.isValidJSONObject(value) {
-            let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: data, as: UTF8.self)
-        }
-        let data = try JSONSerialization.data(withJSONObject: [value], options: [.withoutEscapingSlashes])
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+        JSONValue(templateValue: value).compactText
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 /// Sizes as Docker prints them (its go-units package): `HumanSize` in powers of 1000
 /// (`7.6MB`, `212B`) for disk space, `BytesSize` in powers of 1024 (`5.629MiB / 1.952GiB`)
@@ -28,6 +29,6 @@ enum Units {
             size /= base
             unit += 1
         }
-        return String(format: "%.\(precision)g", size) + units[unit]
+        return String(printf: "%.\(precision)g", size) + units[unit]
     }
 }

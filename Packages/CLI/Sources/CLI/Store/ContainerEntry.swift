@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Syscalls
 
 /// A container as `dosirak` keeps it between commands, in `<root>/containers/<id>/container.json`:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -130,7 +130,7 @@ extension ContainerIndex {
     public static func randomID() -> String {
         // The system generator reads the kernel's (getrandom(2)).
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<32).map { _ in String(printf: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     // Where each piece of a container lives, under `<root>/containers/<id>/`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything `run` and `create` were told, kept with the container so that every start
 /// builds the same container again. Values are checked when the command line is read:

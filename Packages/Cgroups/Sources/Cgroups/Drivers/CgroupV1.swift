@@ -41,7 +41,7 @@ public struct CgroupV1: Cgroup {
                 // it has both: copy the parent's.
                 if mount == hierarchies["cpuset"] {
                     for file in ["cpuset.cpus", "cpuset.mems"]
-                    where try ControlFile.read(directory + "/" + file).trimmingCharacters().isEmpty {
+                    where try ControlFile.read(directory + "/" + file).trimmingWhitespace().isEmpty {
                         try ControlFile.write(try ControlFile.read(parent + "/" + file), to: directory + "/" + file)
                     }
                 }
@@ -132,7 +132,7 @@ public struct CgroupV1: Cgroup {
         guard let file = file("freezer", "freezer.state") else { throw CgroupError.unsupported("freezer") }
         for _ in 0..<400 {
             try ControlFile.write(state, to: file)
-            if try ControlFile.read(file).trimmingCharacters() == state { return }
+            if try ControlFile.read(file).trimmingWhitespace() == state { return }
             usleep(5_000)
         }
         throw CgroupError.busy(file)

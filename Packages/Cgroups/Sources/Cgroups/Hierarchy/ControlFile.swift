@@ -27,7 +27,7 @@ enum ControlFile {
 
     /// A file holding one number (`max` reads as nil).
     static func readNumber(_ path: String) throws -> UInt64? {
-        let text = try read(path).trimmingCharacters()
+        let text = try read(path).trimmingWhitespace()
         if text == "max" { return nil }
         guard let value = UInt64(text) else { throw CgroupError.unreadable(path, text) }
         return value
@@ -77,11 +77,5 @@ enum ControlFile {
                 throw CgroupError.file("rmdir", path, errno)
             }
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -1,9 +1,10 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 extension Resources {
     /// Parses a size as Docker's `-m` takes it: `512m`, `1g`, `64k`, `1048576` (bytes).
     public static func parseSize(_ text: String) throws -> Int64 {
-        let lower = text.lowercased().trimmingCharacters(in: .whitespaces)
+        let lower = text.lowercased().trimmingWhitespace()
         let units: [(String, Int64)] = [("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("tb", 1 << 40),
                                         ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("t", 1 << 40), ("b", 1)]
         var number = Substring(lower)
@@ -24,7 +25,7 @@ extension Resources {
         throws -> CPU {
         guard let cpus = Double(text), cpus.isFinite else { throw CgroupError.invalid("invalid --cpus value: \"\(text)\"") }
         guard cpus >= 0.01 && cpus <= Double(available) else {
-            throw CgroupError.invalid(String(format: "range of CPUs is from 0.01 to %.2f, as there are only %d CPUs available",
+            throw CgroupError.invalid(String(printf: "range of CPUs is from 0.01 to %.2f, as there are only %d CPUs available",
                                              Double(available), available))
         }
         let period: UInt64 = 100_000

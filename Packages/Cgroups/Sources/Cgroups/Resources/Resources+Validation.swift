@@ -60,7 +60,7 @@ extension Resources {
     /// Parses the kernel's list format (`0-2,4,7-8`) into numbers; nil if malformed.
     public static func parseList(_ text: String) -> Set<Int>? {
         var result: Set<Int> = []
-        for part in text.trimmingCharacters().split(separator: ",", omittingEmptySubsequences: false) {
+        for part in text.trimmingWhitespace().split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let low = Int(bounds[0]), low >= 0 else { return nil }
             let high = bounds.count == 2 ? Int(bounds[1]) : low

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -37,11 +38,10 @@ final class LayerCompressor: ByteSink, @unchecked Sendable {
             let filter = try FilterProcess(access(command[0], X_OK) == 0 ? command : try compression.compressor())
             self.filter = filter
             let blob = self.blob
-            let thread = Thread { [self] in
+            try PosixThread.detach { [self] in
                 do { try blob.copy(from: filter.output, name: filter.command[0]) } catch { copyError = error; filter.terminate() }
                 done.signal()
             }
-            thread.start()
         }
     }
 

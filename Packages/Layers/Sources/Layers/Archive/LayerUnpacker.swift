@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -24,7 +25,7 @@ package final class LayerUnpacker: @unchecked Sendable {
     /// Where compressed bytes are written: the tool's stdin, or straight into our reader's pipe.
     private let input: FileDescriptor
     private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
+    private let lock = Lock()
     private var outcome: Swift.Result<Result, any Error>?
     private var inputClosed = false
 
@@ -46,7 +47,7 @@ package final class LayerUnpacker: @unchecked Sendable {
         }
         let name = filter.map { $0.command.joined(separator: " ") } ?? "layer"
         let ownsSource = compression == .none
-        let thread = Thread { [self] in
+        try PosixThread.detach(stackSize: 1 << 20) { [self] in
             let result = Swift.Result<Result, any Error> {
                 defer { extractor.close() }
                 let digesting = DigestingSource(FileSource(source, name: name))
@@ -59,13 +60,9 @@ package final class LayerUnpacker: @unchecked Sendable {
             // On failure the writer must not block: closing our pipe (or killing the tool,
             // whose stdin then closes) makes its next write fail with EPIPE.
             if ownsSource { try? source.close() } else if case .failure = result { filter?.terminate() }
-            lock.lock()
-            outcome = result
-            lock.unlock()
+            lock.withLock { outcome = result }
             done.signal()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// Feeds compressed bytes. Fails if the extraction has already failed (its error is
@@ -89,10 +86,10 @@ package final class LayerUnpacker: @unchecked Sendable {
         // The extraction stops reading when it fails; wait for it to say why.
         done.wait()
         done.signal()
-        lock.lock()
-        defer { lock.unlock() }
-        if case .failure(let error) = outcome { return error }
-        return nil
+        return lock.withLock {
+            if case .failure(let error) = outcome { return error }
+            return nil
+        }
     }
 
     private func closeInput() {
@@ -107,9 +104,7 @@ package final class LayerUnpacker: @unchecked Sendable {
         closeInput()
         done.wait()
         done.signal()
-        lock.lock()
-        let outcome = self.outcome!
-        lock.unlock()
+        let outcome = lock.withLock { self.outcome! }
         switch outcome {
         case .success(let result):
             try filter?.wait()

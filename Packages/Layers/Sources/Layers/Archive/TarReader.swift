@@ -282,7 +282,8 @@ public final class TarReader {
                 let parts = text.split(separator: ".", maxSplits: 1)
                 entry.modificationTime = Int64(parts.first ?? "") ?? entry.modificationTime
                 if parts.count == 2 {
-                    let digits = String(parts[1].prefix(9)).padding(toLength: 9, withPad: "0", startingAt: 0)
+                    let fraction = parts[1].prefix(9)
+                    let digits = fraction + String(repeating: "0", count: 9 - fraction.count)
                     entry.modificationNanoseconds = Int32(digits) ?? 0
                 }
             default:

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Syscalls
 
 /// An image in the store, with everything a container needs from it.
 ///
@@ -22,29 +23,7 @@ public struct Image: Sendable {
     public var size: Int64 { snapshots.reduce(0) { $0 + $1.size } }
 
     /// When the image was made, from its configuration.
-    public var created: Date? { configuration.created.flatMap(parseTimestamp) }
-}
-
-/// RFC 3339 with or without fractions of a second, as image configs write it.
-func parseTimestamp(_ text: String) -> Date? {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return date }
-    formatter.formatOptions = [.withInternetDateTime]
-    if let date = formatter.date(from: text) { return date }
-    // Nanoseconds: trim the fraction to milliseconds.
-    if let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
-        let trimmed = String(text[..<dot]) + String(text[dot..<end].prefix(4)) + String(text[end...])
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: trimmed)
-    }
-    return nil
-}
-
-func formatTimestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: date)
+    public var created: Date? { configuration.created.flatMap(Timestamp.parse) }
 }
 
 /// JSON as the store writes it: sorted keys, no escaped slashes, so the same document

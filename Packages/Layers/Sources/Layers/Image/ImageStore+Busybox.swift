@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -61,7 +61,7 @@ extension ImageStore {
             }
             try tar.finish()
         }
-        let created = formatTimestamp(Date(timeIntervalSince1970: TimeInterval(time)))
+        let created = Timestamp.rfc3339Seconds(Date(timeIntervalSince1970: TimeInterval(time)))
         let platform = Platform.current
         let configuration = ImageConfiguration(
             architecture: platform.architecture, variant: platform.variant,

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -51,7 +52,7 @@ extension ImageStore {
                 for staging in stagings { SnapshotStore.removeTree(staging) }
                 throw LayersError.wrap("import", error)
             }
-            let now = formatTimestamp(Date())
+            let now = Timestamp.rfc3339Seconds(Date())
             let platform = Platform.current
             let configuration = ImageConfiguration(
                 architecture: platform.architecture, variant: platform.variant, config: config ?? ContainerConfiguration(),
@@ -65,7 +66,7 @@ extension ImageStore {
 
 /// Results of concurrent work, by index.
 final class ResultsBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var results: [Result<T, any Error>?]
 
     init(count: Int) { results = Array(repeating: nil, count: count) }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -126,7 +126,7 @@ public struct Overlay: Sendable {
         guard let table = Overlay.mountTable() else { return nil }
         var best: (length: Int, type: String)?
         for line in table.split(separator: "\n") {
-            let halves = line.components(separatedBy: " - ")
+            let halves = line.split(separator: " - ", omittingEmptySubsequences: false)
             let fields = halves[0].split(separator: " ")
             guard halves.count == 2, fields.count > 4, let type = halves[1].split(separator: " ").first else { continue }
             let mountPoint = String(fields[4])

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -142,18 +143,14 @@ public final class ImageStore: Sendable {
 
 /// The first error from concurrent work.
 final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private(set) var errors: [any Error] = []
 
     func record(_ error: any Error) {
-        lock.lock()
-        errors.append(error)
-        lock.unlock()
+        lock.withLock { errors.append(error) }
     }
 
     var first: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return errors.first
+        lock.withLock { errors.first }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -56,7 +56,7 @@ extension ContainerInit {
             }
         }
         for (key, value) in configuration.sysctl.sorted(by: { $0.key < $1.key }) {
-            let file = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+            let file = "/proc/sys/" + key.replacing(".", with: "/")
             try step("sysctl", "\(key)=\(value)") {
                 let fd = try FileDescriptor.open(file, .writeOnly)
                 try fd.closeAfter { try fd.writeAll(value) }

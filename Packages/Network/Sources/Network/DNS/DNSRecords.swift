@@ -1,3 +1,5 @@
+import Syscalls
+
 /// The names a network's DNS responder answers: a file in the network's state directory
 /// that the parent rewrites whenever a container comes or goes.
 ///
@@ -31,7 +33,7 @@ public struct DNSRecords: Codable, Equatable, Sendable {
         if key.hasSuffix(".") { key.removeLast() }
         if let found = names[key] { return found }
         for domain in searchDomains {
-            let suffix = "." + domain.lowercased().trimmingCharacters(in: ["."])
+            let suffix = "." + domain.lowercased().trimming(["."])
             if key.hasSuffix(suffix), let found = names[String(key.dropLast(suffix.count))] { return found }
         }
         return nil

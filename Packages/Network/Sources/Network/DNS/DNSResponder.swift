@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -168,6 +168,6 @@ public enum DNSResponder {
     }
 
     static func log(_ text: String) {
-        FileHandle.standardError.write(Data("dosirak dns: \(text)\n".utf8))
+        try? FileDescriptor(rawValue: 2).writeAll("dosirak dns: \(text)\n")
     }
 }

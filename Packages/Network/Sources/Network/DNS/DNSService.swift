@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -62,7 +62,7 @@ struct DNSService {
         }
         try? readyWrite.close()
         // The responder writes "ready" once its socket is bound, or why it could not be.
-        let answer = String(decoding: (try? ready.readAll()) ?? [], as: UTF8.self).trimmed()
+        let answer = String(decoding: (try? ready.readAll()) ?? [], as: UTF8.self).trimmingWhitespace()
         guard answer == "ready", let identity = ProcessIdentity.of(child.pid.rawValue) else {
             try? child.pid.send(.kill)
             _ = try? child.wait()

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -56,7 +56,7 @@ public struct Firewall: Sendable {
         let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? ""
         var info = stat()
         stat("/proc/self/ns/net", &info)
-        return "boot \(boot.trimmingCharacters(in: .whitespacesAndNewlines)) netns \(info.st_dev):\(info.st_ino)"
+        return "boot \(boot.trimmingWhitespace()) netns \(info.st_dev):\(info.st_ino)"
     }
 
     /// Deletes the table, if it is there (and forgets it was written).

@@ -20,27 +20,9 @@ enum Sysctl {
         do {
             let fd = try FileDescriptor.open(path)
             return try fd.closeAfter { String(decoding: try fd.readAll(), as: UTF8.self) }
-                .trimmed()
+                .trimmingWhitespace()
         } catch let error as Errno {
             throw NetworkError.system("read \(path)", error)
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing `characters`.
-    func trimmingCharacters(in characters: Set<Character>) -> String {
-        var s = Substring(self)
-        while let c = s.first, characters.contains(c) { s.removeFirst() }
-        while let c = s.last, characters.contains(c) { s.removeLast() }
-        return String(s)
-    }
-
-    /// Without leading and trailing spaces, tabs and newlines.
-    func trimmed() -> String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" || c == "\n" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\n" { s.removeLast() }
-        return String(s)
     }
 }

@@ -60,39 +60,16 @@ public struct NetworkNamespace: Hashable, Sendable, CustomStringConvertible {
         let namespace = try open()
         defer { try? namespace.close() }
         var result: Result<Value, any Error>?
-        try withoutActuallyEscaping(body) { body in
-            let thread = NamespaceThread {
+        do {
+            try PosixThread.runAndWait {
                 result = Result {
                     try Namespace.join(namespace, kind: .network)
                     return try body()
                 }
             }
-            try thread.runAndWait()
+        } catch let error as Errno {
+            throw NetworkError.system("pthread_create", error)
         }
         return try result!.get()
     }
-}
-
-/// One piece of work on a thread of its own, waited for.
-private final class NamespaceThread: @unchecked Sendable {
-    let work: () -> Void
-
-    init(_ work: @escaping () -> Void) { self.work = work }
-
-    func runAndWait() throws {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, namespaceThreadMain, context)
-        guard rc == 0 else {
-            Unmanaged<NamespaceThread>.fromOpaque(context).release()
-            throw NetworkError.system("pthread_create", Errno(rawValue: rc))
-        }
-        pthread_join(thread, nil)
-    }
-}
-
-private func namespaceThreadMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let thread = Unmanaged<NamespaceThread>.fromOpaque(context!).takeRetainedValue()
-    thread.work()
-    return nil
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Syscalls
 
 /// IPAM: hands out the addresses of one subnet, one per owner (a container ID), and

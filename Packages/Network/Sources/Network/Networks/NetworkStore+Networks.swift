@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -125,7 +125,7 @@ extension NetworkStore {
     /// Docker's rule for names: a letter or digit, then letters, digits, `_`, `.`, `-`.
     static func validate(name: String) throws {
         let allowed = name.unicodeScalars.allSatisfy {
-            ($0.value < 128) && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+            $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "_.-".unicodeScalars.contains($0))
         }
         guard !name.isEmpty, name.count <= 64, allowed, name.first!.isLetter || name.first!.isNumber else {
             throw NetworkError.invalid("network name \"\(name)\": use letters, digits, _ . - (starting with a letter or digit)")
@@ -140,7 +140,7 @@ extension NetworkStore {
     }
 
     static func timestamp() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        Timestamp.rfc3339Seconds(Date())
     }
 }
 

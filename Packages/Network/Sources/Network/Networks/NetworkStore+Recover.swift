@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Cleaning up after a crash: what a `dosirak` command killed half-way (or a container

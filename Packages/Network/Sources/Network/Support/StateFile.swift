@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// JSON state files, written whole or not at all: to a temporary file, then renamed over
 /// the old one, so a crash never leaves half a file behind.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Syscalls
 
 /// `dosirak-runtime exec [--process FILE | options] ID [COMMAND ARGS...]`.

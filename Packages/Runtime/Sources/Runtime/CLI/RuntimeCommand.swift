@@ -1,5 +1,5 @@
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import Namespaces
 import Syscalls
@@ -70,11 +70,13 @@ public enum RuntimeCommand {
     static func fail(_ globals: Globals, _ message: String) -> Never {
         try? FileDescriptor.standardError.writeAll("dosirak-runtime: \(message)\n")
         if let log = globals.log, let fd = try? FileDescriptor.open(log, .writeOnly, options: [.create, .append]) {
-            let time = ISO8601DateFormatter().string(from: Date())
+            let time = Timestamp.rfc3339Seconds(Date())
             let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
             if globals.logFormat == "json" {
                 let entry = ["level": "error", "msg": firstLine, "time": time]
-                if let data = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                if let data = try? encoder.encode(entry) {
                     try? fd.writeAll(Array(data) + [10])
                 }
             } else {
@@ -189,7 +191,7 @@ public enum RuntimeCommand {
                 print("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER")
                 for container in containers {
                     let state = container.state
-                    print("\(state.id)\t\(state.pid)\t\(state.status.rawValue)\t\(state.bundle)\t\(ISO8601DateFormatter().string(from: container.record.created))\t\(container.record.owner == 0 ? "root" : String(container.record.owner))")
+                    print("\(state.id)\t\(state.pid)\t\(state.status.rawValue)\t\(state.bundle)\t\(Timestamp.rfc3339(container.record.created))\t\(container.record.owner == 0 ? "root" : String(container.record.owner))")
                 }
             }
             return 0
@@ -276,7 +278,7 @@ public enum RuntimeCommand {
             status = state.status.rawValue
             bundle = state.bundle
             rootfs = container.record.rootfs
-            created = ISO8601DateFormatter().string(from: container.record.created)
+            created = Timestamp.rfc3339(container.record.created)
             owner = container.record.owner == 0 ? "root" : String(container.record.owner)
             annotations = container.record.annotations
         }

@@ -1,5 +1,5 @@
 import Cgroups
-import Foundation
+import FoundationEssentials
 import Glibc
 import Namespaces
 import Syscalls

@@ -1,5 +1,5 @@
 import Syscalls
-import Foundation
+import FoundationEssentials
 
 /// What the runtime remembers about a container between commands, in
 /// `<root>/<id>/state.json`. The live status is derived from it and from the kernel.

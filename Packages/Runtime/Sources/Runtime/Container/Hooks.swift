@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -52,8 +52,8 @@ enum Hooks {
         }
         let status = try child.wait()
         guard status == .exited(0) else {
-            let text = String(decoding: output.suffix(400), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw RuntimeError.hook("\(hook.path) \(status)\(text.isEmpty ? "" : ": " + text.replacingOccurrences(of: "\n", with: " "))")
+            let text = String(decoding: output.suffix(400), as: UTF8.self).trimmingWhitespace()
+            throw RuntimeError.hook("\(hook.path) \(status)\(text.isEmpty ? "" : ": " + text.replacing("\n", with: " "))")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Syscalls
 
@@ -58,7 +58,7 @@ public final class JSONFileLog {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let fraction = String(now.tv_nsec)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+        return String(printf: "%04d-%02d-%02dT%02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec)
             + String(repeating: "0", count: 9 - fraction.count) + fraction + "Z"
     }

@@ -108,15 +108,6 @@ public enum CurrentProcess {
     }
 }
 
-extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\n" { s.removeLast() }
-        return s
-    }
-}
-
 extension CurrentProcess {
     /// This process's environment as `NAME=value` strings.
     public static func environment() -> [String] {
