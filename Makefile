@@ -53,7 +53,8 @@ check-chapters: setup
 ## container (a plain command instead when there is no terminal)
 DOSIRAK := Packages/CLI/.build/debug/dosirak
 run: setup
-	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && $(SWIFT) build -q --product dosirak-registry
+	@cd Packages/CLI && $(SWIFT) build -q --product dosirak && $(SWIFT) build -q --product dosirak-registry && \
+	  $(SWIFT) build -q --product dosirak-relay
 	@$(DOSIRAK) image busybox >/dev/null
 	@if [ -t 0 ] && [ -t 1 ]; then \
 	  echo "dosirak run --rm -it busybox sh   (exit to leave)"; \
@@ -94,23 +95,36 @@ bench-04: setup
 bench-05: setup
 	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
 
+## dosirak-relay, the part of a monitor that stays beside a running container, is linked fully
+## static: no shared libraries to map and relocate, and, not being position-independent, nothing
+## of its own to relocate either (the same trade as Debian's runc and containerd-shim, which are
+## not PIE), so 50 of them share almost all their pages. Built in a directory of its own, since
+## the other programs link glibc dynamically. $(call relay_static,DIR) installs it in DIR (a
+## path from Packages/Runtime).
+relay_static = cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib -Xswiftc -static-executable \
+	  --scratch-path .build-static --product dosirak-relay && \
+	  install -m 755 .build-static/release/dosirak-relay "$(1)/dosirak-relay"
+
 ## bench-06: built as make install builds dosirak (release, the Swift runtime linked in)
 bench-06: setup
 	@cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-runtime && \
-	  $(SWIFT) build -q -c release --static-swift-stdlib --product runtime-demo && \
-	  "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/runtime-demo" bench
+	  $(SWIFT) build -q -c release --static-swift-stdlib --product runtime-demo
+	@$(call relay_static,$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path))
+	@cd Packages/Runtime && "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/runtime-demo" bench
 
 ## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
 bench-07: setup
 	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
-	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry && \
-	  Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
+	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
+	@$(call relay_static,$$(cd ../CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path))
+	@cd Packages/CLI && Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
 
 ## install: dosirak and dosirak-registry (release, the Swift runtime linked in, stripped) in
 ## $(PREFIX)/bin, dosirak-runtime as a link to dosirak (the same binary is the OCI runtime when
 ## called by that name), and the bash and zsh completions, which the installed binary writes
 ## from its own commands. dosirak-registry is dosirak with the registry client (URLSession and
 ## libcurl): dosirak runs it for pull, push, login and logout, and must find it next to itself.
+## So must dosirak-relay, which each container's monitor becomes once the container runs.
 PREFIX ?= /usr/local
 BASH_COMPLETIONS ?= /usr/share/bash-completion/completions
 ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/site-functions
@@ -131,6 +145,8 @@ install: setup
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion bash > "$(DESTDIR)$(BASH_COMPLETIONS)/dosirak"; \
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion zsh > "$(DESTDIR)$(ZSH_COMPLETIONS)/_dosirak"; \
 	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)) and dosirak-registry ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak-registry" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
+	@$(call relay_static,$(DESTDIR)$(PREFIX)/bin) && strip "$(DESTDIR)$(PREFIX)/bin/dosirak-relay" && \
+	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak-relay ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak-relay" | cut -f1), fully static)"
 
 clean:
-	rm -rf .build Packages/*/.build
+	rm -rf .build Packages/*/.build Packages/*/.build-static

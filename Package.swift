@@ -27,6 +27,7 @@ let package = Package(
                 .product(name: "CLI", package: "CLI"),
                 .product(name: "dosirak", package: "CLI"),
                 .product(name: "dosirak-registry", package: "CLI"),
+                .product(name: "dosirak-relay", package: "Runtime"),
             ],
             path: "Tests/DosirakTests"),
     ]

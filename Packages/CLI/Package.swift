@@ -40,6 +40,7 @@ let package = Package(
         .executableTarget(name: "dosirak-registry", dependencies: ["CLI", "RegistryCommands"]),
         .testTarget(name: "CLITests", dependencies: [
             "CLI", "dosirak", "dosirak-registry", "RegistryCommands",
+            .product(name: "dosirak-relay", package: "Runtime"),
             .product(name: "Cgroups", package: "Cgroups"),
             .product(name: "Network", package: "Network"),
         ]),

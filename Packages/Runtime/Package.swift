@@ -8,8 +8,10 @@ let package = Package(
     name: "Runtime",
     products: [
         .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Relay", targets: ["Relay"]),
         .executable(name: "dosirak-runtime", targets: ["dosirak-runtime"]),
         .executable(name: "runtime-demo", targets: ["runtime-demo"]),
+        .executable(name: "dosirak-relay", targets: ["dosirak-relay"]),
     ],
     dependencies: [
         .package(path: "../Syscalls"),
@@ -17,7 +19,12 @@ let package = Package(
         .package(path: "../Cgroups"),
     ],
     targets: [
+        // The long-lived half of a container's monitor: Syscalls only, no Foundation, so that
+        // `dosirak-relay`, which sits beside every running container, stays small.
+        .target(name: "Relay", dependencies: [.product(name: "Syscalls", package: "Syscalls")]),
+        .executableTarget(name: "dosirak-relay", dependencies: ["Relay", .product(name: "Syscalls", package: "Syscalls")]),
         .target(name: "Runtime", dependencies: [
+            "Relay",
             .product(name: "Syscalls", package: "Syscalls"),
             .product(name: "Namespaces", package: "Namespaces"),
             .product(name: "Cgroups", package: "Cgroups"),
@@ -27,6 +34,6 @@ let package = Package(
         // Scenarios that need a single-threaded process of their own (installing a seccomp
         // filter, dropping capabilities) run in this helper, spawned by the tests.
         .executableTarget(name: "runtime-test-helper", dependencies: ["Runtime"], path: "Tests/Helper"),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "dosirak-runtime", "runtime-demo", "runtime-test-helper"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Relay", "dosirak-runtime", "dosirak-relay", "runtime-demo", "runtime-test-helper"]),
     ]
 )

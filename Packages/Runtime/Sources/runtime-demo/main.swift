@@ -13,8 +13,12 @@ switch arguments.count > 1 ? arguments[1] : "" {
 case "init": RuntimeInit.main()
 case "exec-init": ExecInit.main()
 case "monitor":
-    let options = try! JSONDecoder().decode(MonitorOptions.self, from: Data(arguments[2].utf8))
-    Monitor.run(options, control: FileDescriptor(rawValue: 3), callbacks: .init())
+    // monitor OPTIONS-JSON: with a relay, the relay runs this same command again when the
+    // container has ended, with its report added.
+    var options = try! JSONDecoder().decode(MonitorOptions.self, from: Data(arguments[2].utf8))
+    options.exitCommand = [try! FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), "monitor", arguments[2]]
+    let report = RelayReport(arguments: Array(arguments.dropFirst(3)))
+    Monitor.run(options, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: .init(), relayed: report)
 case "bench":
     do { try Bench.run() } catch { print("runtime-demo: \(error)"); exit(1) }
     exit(0)

@@ -30,10 +30,14 @@ func run(_ scenario: String, _ arguments: [String]) throws {
 
     case "monitor":
         // monitor OPTIONS-JSON: supervise a container, reporting to the launcher on fd 3.
+        // With a relay, the relay runs this same command line again at the exit, with its report.
         let options = try JSONDecoder().decode(MonitorOptions.self, from: Data(arguments[0].utf8))
         var monitorOptions = options
         monitorOptions.initArguments = ["init"]
-        Monitor.run(monitorOptions, control: FileDescriptor(rawValue: 3), callbacks: .init())
+        monitorOptions.exitCommand = [try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), "monitor", arguments[0]]
+        let report = RelayReport(arguments: Array(arguments.dropFirst()))
+        Monitor.run(monitorOptions, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: .init(),
+                    relayed: report)
 
     case "cycles":
         // cycles N BUNDLE ROOT: N times create, start, wait and delete a container, in this

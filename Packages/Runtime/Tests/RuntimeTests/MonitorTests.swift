@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Syscalls
 import Testing
+@testable import Relay
 @testable import Runtime
 
 /// Starts the test helper as a container's monitor, in a session of its own, the way the
@@ -11,10 +12,14 @@ struct LaunchedMonitor {
     let monitor: SpawnedProcess
     let pid: Int32
 
-    init(_ sandbox: Sandbox, id: String, interactive: Bool = false, attachFirst: ((String) throws -> Void)? = nil) throws {
-        options = MonitorOptions(id: id, bundle: sandbox.bundle, runtimeRoot: sandbox.root,
-                                 logPath: sandbox.directory + "/\(id)-json.log",
-                                 attachSocket: sandbox.directory + "/\(id).sock", interactive: interactive)
+    /// `relayed`: the monitor hands the running container over to `dosirak-relay`.
+    init(_ sandbox: Sandbox, id: String, interactive: Bool = false, relayed: Bool = false,
+         attachFirst: ((String) throws -> Void)? = nil) throws {
+        var options = MonitorOptions(id: id, bundle: sandbox.bundle, runtimeRoot: sandbox.root,
+                                     logPath: sandbox.directory + "/\(id)-json.log",
+                                     attachSocket: sandbox.directory + "/\(id).sock", interactive: interactive)
+        if relayed { options.relayExecutable = builtExecutable("dosirak-relay") }
+        self.options = options
         let (ours, theirs) = try FileDescriptor.socketPair()
         defer { try? ours.close() }
         let null = try FileDescriptor.open("/dev/null", .readWrite)
@@ -52,11 +57,11 @@ struct LaunchedMonitor {
 
 @Suite("The monitor", .enabled(if: canRunContainers, "needs root and busybox-static"))
 struct MonitorTests {
-    @Test("a detached container's output goes to a json-file log, stdout and stderr apart; the exit is recorded")
-    func logs() throws {
+    @Test("a detached container's output goes to a json-file log, stdout and stderr apart; the exit is recorded", arguments: [false, true])
+    func logs(relayed: Bool) throws {
         let sandbox = try Sandbox("echo one; echo two >&2; printf 'no newline'; exit 3")
         let id = "m-\(sandbox.tag)"
-        let launched = try LaunchedMonitor(sandbox, id: id)
+        let launched = try LaunchedMonitor(sandbox, id: id, relayed: relayed)
         #expect(try launched.monitor.wait() == .exited(0))
         let entries = try JSONFileLog.read(launched.options.logPath!)
         #expect(entries.map { "\($0.stream):\($0.log)" }.sorted() == ["stderr:two\n", "stdout:no newline", "stdout:one\n"])
@@ -66,12 +71,12 @@ struct MonitorTests {
         #expect(!FileManager.default.fileExists(atPath: launched.options.attachSocket))
     }
 
-    @Test("an attached client gets the output, feeds stdin, and receives the exit code")
-    func attachInteractive() throws {
+    @Test("an attached client gets the output, feeds stdin, and receives the exit code", arguments: [false, true])
+    func attachInteractive(relayed: Bool) throws {
         let sandbox = try Sandbox("read line; echo got $line; echo err >&2; exit 9")
         let id = "ma-\(sandbox.tag)"
         var connection: FileDescriptor?
-        let launched = try LaunchedMonitor(sandbox, id: id, interactive: true) { socket in
+        let launched = try LaunchedMonitor(sandbox, id: id, interactive: true, relayed: relayed) { socket in
             connection = try FileDescriptor.connect(unixSocket: socket)
         }
         let socket = try #require(connection)
@@ -91,13 +96,13 @@ struct MonitorTests {
         #expect(try launched.monitor.wait() == .exited(0))
     }
 
-    @Test("with a terminal, the client drives the container's shell through the monitor")
-    func attachTerminal() throws {
+    @Test("with a terminal, the client drives the container's shell through the monitor", arguments: [false, true])
+    func attachTerminal(relayed: Bool) throws {
         let sandbox = try Sandbox("true", terminal: true)
         sandbox.spec.process?.args = ["sh"]
         try sandbox.save()
         let id = "mt-\(sandbox.tag)"
-        let launched = try LaunchedMonitor(sandbox, id: id, interactive: true)
+        let launched = try LaunchedMonitor(sandbox, id: id, interactive: true, relayed: relayed)
         let socket = try FileDescriptor.connect(unixSocket: launched.options.attachSocket)
         defer { try? socket.close() }
         let (input, feed) = try FileDescriptor.pipe()
@@ -113,17 +118,27 @@ struct MonitorTests {
         #expect(try launched.monitor.wait() == .exited(0))
     }
 
-    @Test("killing the monitor ends its container, even with an exec'd process; nothing is left")
-    func monitorKilled() throws {
+    @Test("killing the monitor ends its container, even with an exec'd process; nothing is left", arguments: [false, true])
+    func monitorKilled(relayed: Bool) throws {
         let sandbox = try Sandbox("exec sleep 30")
         let id = "mk-\(sandbox.tag)"
-        let launched = try LaunchedMonitor(sandbox, id: id)
+        let launched = try LaunchedMonitor(sandbox, id: id, relayed: relayed)
         // A detached exec'd process is adopted by whoever ran `exec` (here this test, as a
         // subreaper, like a shim): until it is reaped, the container's PID namespace, and so
         // its init, cannot finish dying.
         let pidFile = sandbox.directory + "/exec.pid"
         #expect(try sandbox.runtimeCommand("exec", "--detach", "--pid-file", pidFile, id, "sh", "-c", "sleep 20").status == .exited(0))
         if let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8)) { sandbox.adopted.insert(pid) }
+        // Handed over, the monitor's PID runs dosirak-relay (and the container's init is still its child).
+        // (It says `started` just before the exec: give the exec a moment.)
+        let expected = relayed ? "/dosirak-relay" : "/runtime-test-helper"
+        var program = ""
+        for _ in 0..<200 {
+            program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(launched.monitor.pid)/exe")) ?? ""
+            if program.hasSuffix(expected) { break }
+            usleep(10_000)
+        }
+        #expect(program.hasSuffix(expected))
         try launched.monitor.pid.send(.kill)
         _ = try launched.monitor.wait()
         for _ in 0..<300 {

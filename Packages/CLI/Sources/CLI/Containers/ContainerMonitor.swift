@@ -14,14 +14,20 @@ enum ContainerMonitor {
             exit(1)
         }
         try? FileManager.default.createDirectory(atPath: context.socketsRoot, withIntermediateDirectories: true)
-        let options = MonitorOptions(id: id, bundle: context.containers.bundle(id), runtimeRoot: context.runtime.root,
+        var options = MonitorOptions(id: id, bundle: context.containers.bundle(id), runtimeRoot: context.runtime.root,
                                      logPath: context.containers.logPath(id), attachSocket: context.attachSocket(id),
                                      interactive: entry.options.interactive)
+        // Once the container runs, the monitor becomes dosirak-relay (installed next to
+        // dosirak), which runs this command again, with its report, when the container ends.
+        let relay = context.executableDirectory + "/dosirak-relay"
+        if access(relay, X_OK) == 0 { options.relayExecutable = relay }
+        options.exitCommand = [context.executable, "--root", context.root, "monitor", id]
+        let report = RelayReport(arguments: Array(arguments.dropFirst()))
         let callbacks = Monitor.Callbacks(
             beforeStart: { container in try connect(context, id: id, container: container) },
             afterStart: { container in recordStart(context, id: id, container: container) },
             afterExit: { outcome in afterExit(context, id: id, outcome: outcome) })
-        Monitor.run(options, control: FileDescriptor(rawValue: 3), callbacks: callbacks)
+        Monitor.run(options, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: callbacks, relayed: report)
     }
 
     /// Between create and start: the container's network namespace exists (its init waits),

@@ -19,6 +19,9 @@ public final class Context: @unchecked Sendable {
     public let root: String
     /// The dosirak program itself: monitors, inits and DNS responders are this binary, again.
     public let executable: String
+    /// Where `executable` is: its two helper programs, dosirak-registry and dosirak-relay, are
+    /// installed beside it.
+    public var executableDirectory: String { URL(fileURLWithPath: executable).deletingLastPathComponent().path }
     public var output: FileDescriptor = .standardOutput
     public var errors: FileDescriptor = .standardError
 

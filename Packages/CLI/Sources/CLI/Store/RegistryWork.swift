@@ -75,7 +75,7 @@ extension Context {
 
     /// `dosirak-registry`, next to this program; a clear error if it is not there.
     func registryHelper() throws -> String {
-        let path = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(RegistryHelper.program).path
+        let path = executableDirectory + "/" + RegistryHelper.program
         guard access(path, X_OK) == 0 else {
             throw CommandError.failed("\(path) is missing: registry commands need it next to \(executable) (make install puts it there)")
         }

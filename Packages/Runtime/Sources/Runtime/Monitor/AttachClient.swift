@@ -1,4 +1,5 @@
 import Glibc
+import Relay
 import Syscalls
 
 /// The client side of a monitor's attach socket: what `run -it`, `run` in the foreground

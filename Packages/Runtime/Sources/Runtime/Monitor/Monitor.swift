@@ -18,6 +18,11 @@ public struct MonitorOptions: Codable, Sendable {
     /// The program that runs the container's init: this one, as `init`.
     public var initExecutable = "/proc/self/exe"
     public var initArguments = ["init"]
+    /// `dosirak-relay`, to hand the running container over to (nil: relay in this process).
+    public var relayExecutable: String?
+    /// What the relay runs when the container has ended: this monitor again, told how
+    /// (`ExitRecord(arguments:)` reads what the relay adds).
+    public var exitCommand: [String] = []
 
     public init(id: String, bundle: String, runtimeRoot: String, logPath: String?, attachSocket: String, interactive: Bool) {
         self.id = id
@@ -38,6 +43,31 @@ public struct ExitRecord: Codable, Sendable, Equatable {
     public var finishedAt: Date
     /// The kernel's OOM killer ended it.
     public var oomKilled: Bool
+}
+
+/// How a relay reported the end: `--started` (added by the monitor when it handed over),
+/// `--exit-code`, `--signal` and `--finished` (added by the relay, `Relay.exitArguments`).
+public struct RelayReport: Sendable, Equatable {
+    public var status: WaitStatus
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    /// Nil when `arguments` are not such a report.
+    public init?(arguments: [String]) {
+        var values: [String: String] = [:]
+        var index = 0
+        while index + 1 < arguments.count {
+            values[arguments[index]] = arguments[index + 1]
+            index += 2
+        }
+        guard index == arguments.count, let code = values["--exit-code"].flatMap({ Int32($0) }),
+              let signal = values["--signal"].flatMap({ Int32($0) }),
+              let started = values["--started"].flatMap({ Double($0) }),
+              let finished = values["--finished"].flatMap({ Double($0) }) else { return nil }
+        status = signal == 0 ? .exited(code) : .signaled(Signal(rawValue: signal), coreDumped: false)
+        startedAt = Date(timeIntervalSince1970: started)
+        finishedAt = Date(timeIntervalSince1970: finished)
+    }
 }
 
 /// The conversation between the command that launches a monitor and the monitor.
@@ -85,14 +115,24 @@ public enum Monitor {
     public enum Next { case finish, restart }
 
     /// Supervises the container until it is finished with. `control` is the launcher's
-    /// socket (descriptor 3): created, then start, then started.
-    public static func run(_ options: MonitorOptions, control: FileDescriptor, callbacks: Callbacks) -> Never {
+    /// socket (descriptor 3): created, then start, then started. `relayed`: this is the
+    /// exit command of a relay, and the container has ended as it reports.
+    public static func run(_ options: MonitorOptions, control: FileDescriptor?, callbacks: Callbacks,
+                           relayed: RelayReport? = nil) -> Never {
         try? CurrentProcess.setName("dosirak:[monitor]")
         try? CurrentProcess.setChildSubreaper()
         signal(SIGPIPE, SIG_IGN)
-        var control: FileDescriptor? = control
+        var control = control
+        var ended = relayed.map { report -> Outcome in
+            unlink(options.attachSocket)
+            guard let container = try? Container.load(options.id, store: ContainerStore(root: options.runtimeRoot)) else {
+                return .failed("the runtime's record of \(options.id) is gone", exitCode: 125)
+            }
+            return .exited(afterRelay(container, status: report.status, startedAt: report.startedAt, finishedAt: report.finishedAt))
+        }
         while true {
-            let outcome = supervise(options, control: control, callbacks: callbacks)
+            let outcome = ended ?? supervise(options, control: control, callbacks: callbacks)
+            ended = nil
             // Only the first run reports to the launcher; a restart is on our own.
             if let fd = control { try? fd.close() }
             control = nil
@@ -138,6 +178,22 @@ public enum Monitor {
             try? session.container.delete(force: true)
             return fail(error)
         }
+        if let relay = options.relayExecutable {
+            try? control?.close()
+            try? session.handOver(to: relay, exitCommand: options.exitCommand)
+            // Still here: the relay could not run; relay in this process instead.
+        }
         return .exited(session.relayUntilExit())
+    }
+
+    /// After the init has ended: whether the OOM killer ended it (read from the cgroup,
+    /// so before the delete), then the runtime's delete.
+    static func afterRelay(_ container: Container, status: WaitStatus, startedAt: Date, finishedAt: Date) -> ExitRecord {
+        let oomKilled = ((try? container.cgroup.stats().oomKills) ?? 0) > 0
+        let signal: Int32? = if case .signaled(let signal, _) = status { signal.rawValue } else { nil }
+        let record = ExitRecord(exitCode: status.shellCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt,
+                                oomKilled: oomKilled)
+        try? container.delete(force: true)
+        return record
     }
 }

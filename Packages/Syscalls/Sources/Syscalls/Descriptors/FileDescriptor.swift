@@ -137,6 +137,14 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         }
     }
 
+    /// Keeps the descriptor open across `execve` (`false`) or closes it there (`true`):
+    /// how a program hands descriptors to the program it becomes.
+    ///
+    /// The corresponding system call is `fcntl(2)` with `F_SETFD`.
+    public func setCloseOnExec(_ closes: Bool) throws {
+        _ = try valueOrErrno { dsk_fcntl_int(rawValue, F_SETFD, closes ? FD_CLOEXEC : 0) }
+    }
+
     /// Runs `body`, then closes the descriptor whatever happened.
     public func closeAfter<Result>(_ body: () throws -> Result) throws -> Result {
         defer { try? close() }

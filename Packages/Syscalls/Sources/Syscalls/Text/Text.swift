@@ -22,6 +22,34 @@ extension String {
     }
 }
 
+extension String {
+    /// The string as a JSON string literal, escaped as Go's encoding/json escapes it (so as
+    /// Docker writes its logs and `inspect`): quotes, backslashes, control characters, and
+    /// `<`, `>`, `&`.
+    public var jsonQuoted: String {
+        var result = "\""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "<": result += "\\u003c"
+            case ">": result += "\\u003e"
+            case "&": result += "\\u0026"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(printf: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}
+
 extension StringProtocol {
     /// Without leading and trailing spaces, tabs, carriage returns and newlines.
     public func trimmingWhitespace() -> String {

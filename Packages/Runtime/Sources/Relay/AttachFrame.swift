@@ -47,7 +47,7 @@ public enum AttachFrame: Equatable, Sendable {
     }
 
     /// Takes every complete frame off the front of `buffer`; what is left is a partial frame.
-    static func decode(_ buffer: inout [UInt8]) -> [AttachFrame] {
+    public static func decode(_ buffer: inout [UInt8]) -> [AttachFrame] {
         var frames: [AttachFrame] = []
         while buffer.count >= 5 {
             let length = Int(number(buffer[1..<5]))

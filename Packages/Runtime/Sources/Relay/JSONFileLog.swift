@@ -1,19 +1,24 @@
-import FoundationEssentials
 import Glibc
 import Syscalls
 
 /// A container's output in Docker's `json-file` format: one JSON object per line,
 /// `{"log":"hello\n","stream":"stdout","time":"2026-11-29T10:33:27.070865514Z"}`, so that
-/// `docker logs`-style tools (and ours) read it the same way.
+/// `docker logs`-style tools (and ours) read it the same way. (Reading is in Runtime:
+/// `JSONFileLog.read`.)
 public final class JSONFileLog {
-    let file: FileDescriptor
+    public let file: FileDescriptor
     /// A line not yet ended, per stream: a line is logged once its newline arrives.
     var pending: [String: [UInt8]] = [:]
     /// Docker writes a partial line once it reaches 16 KiB.
     static let maximumLine = 16 * 1024
 
-    public init(path: String) throws {
-        file = try FileDescriptor.open(path, .writeOnly, options: [.create, .append], permissions: 0o640)
+    public convenience init(path: String) throws {
+        self.init(file: try FileDescriptor.open(path, .writeOnly, options: [.create, .append], permissions: 0o640))
+    }
+
+    /// A log already open for appending (handed over by the monitor, see `Relay`).
+    public init(file: FileDescriptor) {
+        self.file = file
     }
 
     deinit { try? file.close() }
@@ -37,17 +42,12 @@ public final class JSONFileLog {
         pending = [:]
     }
 
-    struct Entry: Codable {
-        var log: String
-        var stream: String
-        var time: String
-    }
-
+    /// One line of the log, written by hand: the same bytes JSONEncoder would give, without
+    /// needing Foundation in the relay.
     func record(_ bytes: [UInt8], stream: String) {
-        let entry = Entry(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: JSONFileLog.timestamp())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        if let data = try? encoder.encode(entry) { try? file.writeAll(Array(data) + [10]) }
+        let line = "{\"log\":" + String(decoding: bytes, as: UTF8.self).jsonQuoted + ",\"stream\":" + stream.jsonQuoted
+            + ",\"time\":\"" + JSONFileLog.timestamp() + "\"}\n"
+        try? file.writeAll(line)
     }
 
     /// Now, in RFC 3339 with nanoseconds, UTC: Docker's log timestamps.
@@ -61,13 +61,5 @@ public final class JSONFileLog {
         return String(printf: "%04d-%02d-%02dT%02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec)
             + String(repeating: "0", count: 9 - fraction.count) + fraction + "Z"
-    }
-
-    /// The entries of a log file, oldest first.
-    public static func read(_ path: String) throws -> [(log: String, stream: String, time: String)] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return data.split(separator: 10).compactMap { line in
-            (try? JSONDecoder().decode(Entry.self, from: Data(line))).map { ($0.log, $0.stream, $0.time) }
-        }
     }
 }
