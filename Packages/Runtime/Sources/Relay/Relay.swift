@@ -39,6 +39,13 @@ public final class Relay {
         self.log = log
     }
 
+    /// Whether a client has connected and waits to be accepted (someone who attached before
+    /// the start, to watch this run in the foreground).
+    public var hasWaitingClient: Bool {
+        var poller = pollfd(fd: listener.rawValue, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0
+    }
+
     /// Relays until the init exits, then delivers what is left in the pipes, tells the
     /// attached clients the exit code, and returns how the init ended.
     public func run() -> WaitStatus {

@@ -53,6 +53,17 @@ struct LaunchedMonitor {
         self.pid = pid
         sandbox.adopted.insert(pid)
     }
+
+    /// Whether the monitor's process runs a program whose path ends in `suffix` within 2 s
+    /// (it says `started` just before it hands over, so give the exec a moment).
+    func program(becomes suffix: String) -> Bool {
+        for _ in 0..<200 {
+            let program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor.pid)/exe")) ?? ""
+            if program.hasSuffix(suffix) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
 }
 
 @Suite("The monitor", .enabled(if: canRunContainers, "needs root and busybox-static"))
@@ -81,6 +92,10 @@ struct MonitorTests {
         }
         let socket = try #require(connection)
         defer { try? socket.close() }
+        // A client attached from the start: the monitor relays itself (no relay, no exec),
+        // even with a relay to hand over to. (It decides before it says `started`.)
+        usleep(100_000)
+        #expect(launched.program(becomes: "/runtime-test-helper"))
         let (input, feed) = try FileDescriptor.pipe()
         let (output, outputWrite) = try FileDescriptor.pipe()
         let (errors, errorsWrite) = try FileDescriptor.pipe()
@@ -103,6 +118,8 @@ struct MonitorTests {
         try sandbox.save()
         let id = "mt-\(sandbox.tag)"
         let launched = try LaunchedMonitor(sandbox, id: id, interactive: true, relayed: relayed)
+        // No client before the start: handed over, and the client talks to the relay.
+        #expect(launched.program(becomes: relayed ? "/dosirak-relay" : "/runtime-test-helper"))
         let socket = try FileDescriptor.connect(unixSocket: launched.options.attachSocket)
         defer { try? socket.close() }
         let (input, feed) = try FileDescriptor.pipe()
@@ -130,15 +147,7 @@ struct MonitorTests {
         #expect(try sandbox.runtimeCommand("exec", "--detach", "--pid-file", pidFile, id, "sh", "-c", "sleep 20").status == .exited(0))
         if let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8)) { sandbox.adopted.insert(pid) }
         // Handed over, the monitor's PID runs dosirak-relay (and the container's init is still its child).
-        // (It says `started` just before the exec: give the exec a moment.)
-        let expected = relayed ? "/dosirak-relay" : "/runtime-test-helper"
-        var program = ""
-        for _ in 0..<200 {
-            program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(launched.monitor.pid)/exe")) ?? ""
-            if program.hasSuffix(expected) { break }
-            usleep(10_000)
-        }
-        #expect(program.hasSuffix(expected))
+        #expect(launched.program(becomes: relayed ? "/dosirak-relay" : "/runtime-test-helper"))
         try launched.monitor.pid.send(.kill)
         _ = try launched.monitor.wait()
         for _ in 0..<300 {

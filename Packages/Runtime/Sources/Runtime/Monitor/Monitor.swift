@@ -178,7 +178,9 @@ public enum Monitor {
             try? session.container.delete(force: true)
             return fail(error)
         }
-        if let relay = options.relayExecutable {
+        // A detached container is handed over to the relay. One with a client attached from
+        // the start runs in the foreground: relayed here, its end is not delayed by two execs.
+        if let relay = options.relayExecutable, !session.relay.hasWaitingClient {
             try? control?.close()
             try? session.handOver(to: relay, exitCommand: options.exitCommand)
             // Still here: the relay could not run; relay in this process instead.
