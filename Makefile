@@ -95,31 +95,34 @@ bench-04: setup
 bench-05: setup
 	@cd Packages/Network && $(SWIFT) build -q -c release --product network-demo && .build/release/network-demo bench
 
-## dosirak-relay, the part of a monitor that stays beside a running container, is linked fully
-## static: no shared libraries to map and relocate, and, not being position-independent, nothing
-## of its own to relocate either (the same trade as Debian's runc and containerd-shim, which are
-## not PIE), so 50 of them share almost all their pages. Built in a directory of its own, since
-## the other programs link glibc dynamically. $(call relay_static,DIR) installs it in DIR (a
-## path from Packages/Runtime).
-relay_static = cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib -Xswiftc -static-executable \
-	  --scratch-path .build-static --product dosirak-relay && \
-	  install -m 755 .build-static/release/dosirak-relay "$(1)/dosirak-relay"
+## dosirak (and so dosirak-runtime) and dosirak-relay are linked fully static: no shared
+## libraries to map and relocate at every start (dosirak version: 2.8 ms instead of 7.2), and,
+## not being position-independent, no pointers of their own to fix up either, so the pages of
+## 50 relays stay shared (the same trade as Debian's runc and containerd-shim, which are not PIE
+## either). dosirak-registry cannot be: libcurl is a shared library. The static programs are
+## built in .build-static, since the others link glibc dynamically. The linker warns that
+## FoundationEssentials' user and group look-ups (getpwnam_r and the like) would load the
+## C library's NSS modules at run time; dosirak calls none of them (top reads /etc/passwd).
+## $(call static,PACKAGE,PRODUCT,DIR) builds PRODUCT of Packages/PACKAGE and installs it in DIR.
+static = cd Packages/$(1) && $(SWIFT) build -q -c release --static-swift-stdlib -Xswiftc -static-executable \
+	  --scratch-path .build-static --product $(2) && install -D -m 755 .build-static/release/$(2) "$(3)/$(2)"
 
-## bench-06: built as make install builds dosirak (release, the Swift runtime linked in)
+## bench-06: dosirak-runtime as make install builds it (fully static), beside runtime-demo
 bench-06: setup
-	@cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-runtime && \
-	  $(SWIFT) build -q -c release --static-swift-stdlib --product runtime-demo
-	@$(call relay_static,$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path))
-	@cd Packages/Runtime && "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/runtime-demo" bench
+	@cd Packages/Runtime && $(SWIFT) build -q -c release --static-swift-stdlib --product runtime-demo
+	@bin="$$(cd Packages/Runtime && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)" && \
+	  ($(call static,Runtime,dosirak-runtime,$$bin)) && ($(call static,Runtime,dosirak-relay,$$bin)) && \
+	  "$$bin/runtime-demo" bench
 
-## bench-07: the binary as make install builds it (release, the Swift runtime linked in)
+## bench-07: the programs as make install builds them
 bench-07: setup
-	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
-	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
-	@$(call relay_static,$$(cd ../CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path))
-	@cd Packages/CLI && Scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak"
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
+	@bin=/tmp/dosirak-bench-bin-$$$$ && trap 'rm -rf "$$bin"' EXIT && \
+	  ($(call static,CLI,dosirak,$$bin)) && ($(call static,CLI,dosirak-relay,$$bin)) && \
+	  install -m 755 "$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/dosirak-registry" "$$bin/" && \
+	  Packages/CLI/Scripts/bench.sh "$$bin/dosirak"
 
-## install: dosirak and dosirak-registry (release, the Swift runtime linked in, stripped) in
+## install: dosirak, dosirak-relay and dosirak-registry (release, stripped) in
 ## $(PREFIX)/bin, dosirak-runtime as a link to dosirak (the same binary is the OCI runtime when
 ## called by that name), and the bash and zsh completions, which the installed binary writes
 ## from its own commands. dosirak-registry is dosirak with the registry client (URLSession and
@@ -131,22 +134,23 @@ ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/site-functions
 
 install: setup
 	@command -v $(SWIFT) >/dev/null || { echo "install: swift not found in PATH (Swift 6 is required)"; exit 1; }
-	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak && \
-	  $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
+	@cd Packages/CLI && $(SWIFT) build -q -c release --static-swift-stdlib --product dosirak-registry
+	@$(call static,CLI,dosirak,$(DESTDIR)$(PREFIX)/bin)
+	@$(call static,CLI,dosirak-relay,$(DESTDIR)$(PREFIX)/bin)
 	@set -e; bin="$$(cd Packages/CLI && $(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"; \
-	  for program in dosirak dosirak-registry; do \
-	    if ldd "$$bin/$$program" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
-	      echo "install: $$bin/$$program still loads the Swift runtime from the toolchain:"; ldd "$$bin/$$program" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
-	    fi; \
-	    install -D -s -m 755 "$$bin/$$program" "$(DESTDIR)$(PREFIX)/bin/$$program"; \
-	  done; \
+	  if ldd "$$bin/dosirak-registry" | grep -q 'libswift\|libFoundation\|libdispatch'; then \
+	    echo "install: $$bin/dosirak-registry still loads the Swift runtime from the toolchain:"; \
+	    ldd "$$bin/dosirak-registry" | grep 'libswift\|libFoundation\|libdispatch'; exit 1; \
+	  fi; \
+	  install -D -s -m 755 "$$bin/dosirak-registry" "$(DESTDIR)$(PREFIX)/bin/dosirak-registry"; \
+	  strip "$(DESTDIR)$(PREFIX)/bin/dosirak" "$(DESTDIR)$(PREFIX)/bin/dosirak-relay"; \
 	  ln -sfn dosirak "$(DESTDIR)$(PREFIX)/bin/dosirak-runtime"; \
 	  install -d "$(DESTDIR)$(BASH_COMPLETIONS)" "$(DESTDIR)$(ZSH_COMPLETIONS)"; \
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion bash > "$(DESTDIR)$(BASH_COMPLETIONS)/dosirak"; \
 	  "$(DESTDIR)$(PREFIX)/bin/dosirak" completion zsh > "$(DESTDIR)$(ZSH_COMPLETIONS)/_dosirak"; \
-	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak" | cut -f1)) and dosirak-registry ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak-registry" | cut -f1)), dosirak-runtime -> dosirak, completions for bash and zsh"
-	@$(call relay_static,$(DESTDIR)$(PREFIX)/bin) && strip "$(DESTDIR)$(PREFIX)/bin/dosirak-relay" && \
-	  echo "installed $(DESTDIR)$(PREFIX)/bin/dosirak-relay ($$(du -h "$(DESTDIR)$(PREFIX)/bin/dosirak-relay" | cut -f1), fully static)"
+	  cd "$(DESTDIR)$(PREFIX)/bin"; \
+	  echo "installed in $(DESTDIR)$(PREFIX)/bin: dosirak ($$(du -h dosirak | cut -f1), fully static), dosirak-runtime -> dosirak,"; \
+	  echo "  dosirak-relay ($$(du -h dosirak-relay | cut -f1), fully static), dosirak-registry ($$(du -h dosirak-registry | cut -f1)); completions for bash and zsh"
 
 clean:
 	rm -rf .build Packages/*/.build Packages/*/.build-static

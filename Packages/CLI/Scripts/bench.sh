@@ -87,24 +87,35 @@ echo; echo "-- run --rm busybox true (default bridge network)"
 ours=$(median d run --rm busybox true); row "dosirak" "$ours"
 if [ $have_docker = yes ]; then t=$(median dk run --rm busybox true); row "docker" "$t" "ratio $(ratio "$t" "$ours")"; fi
 
-# 3. 50 detached containers started, then removed.
+# 3. 50 detached containers started, then removed; while the 50 run, the mean memory (PSS)
+# of what supervises each: dosirak's monitors (by now dosirak-relay), docker's containerd-shims.
+pss() { # mean PSS in MiB of the processes whose command line matches $1
+  local pids; pids=$(pgrep -f -- "$1" || true)
+  [ -z "$pids" ] && { echo "-"; return; }
+  for pid in $pids; do awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null; done |
+    awk '{ s += $1; n++ } END { printf "%.2f", s / n / 1024 }'
+}
 fifty() {
-  local tool=$1 start ids total
+  local tool=$1 pattern=$2 start ids total
   start=$(ms)
   for _ in $(seq 50); do $tool run -d busybox sleep 600 >/dev/null; done
   local up=$(( ($(ms) - start) / 1000000 ))
+  sleep 1
+  local memory; memory=$(pss "$pattern")
   ids=$($tool ps -q)
   start=$(ms); $tool rm -f $ids >/dev/null; local down=$(( ($(ms) - start) / 1000000 ))
-  echo "$up $down"
+  echo "$up $down $memory"
 }
 echo; echo "-- 50 detached containers (run -d), then rm -f of all: ms per container"
-read -r up down <<<"$(fifty d)"; ours_up=$(awk -v t="$up" 'BEGIN{printf "%.1f", t/50}'); ours_down=$(awk -v t="$down" 'BEGIN{printf "%.1f", t/50}')
+read -r up down ours_memory <<<"$(fifty d "--root $root monitor")"; ours_up=$(awk -v t="$up" 'BEGIN{printf "%.1f", t/50}'); ours_down=$(awk -v t="$down" 'BEGIN{printf "%.1f", t/50}')
 row "dosirak run -d" "$ours_up"; row "dosirak rm -f" "$ours_down"
 if [ $have_docker = yes ]; then
-  read -r up down <<<"$(fifty dk)"
+  read -r up down docker_memory <<<"$(fifty dk containerd-shim)"
   t=$(awk -v t="$up" 'BEGIN{printf "%.1f", t/50}'); row "docker run -d" "$t" "ratio $(ratio "$t" "$ours_up")"
   t=$(awk -v t="$down" 'BEGIN{printf "%.1f", t/50}'); row "docker rm -f" "$t" "ratio $(ratio "$t" "$ours_down")"
 fi
+printf "   %-34s %8s MiB\n" "dosirak monitor, PSS (50 running)" "$ours_memory"
+[ $have_docker = yes ] && printf "   %-34s %8s MiB\n" "containerd-shim, PSS (50 running)" "$docker_memory"
 leaks=$( { d ps -aq; inside ip -o link show type veth; grep "$root/containers" /proc/self/mountinfo; } 2>/dev/null | wc -l || true)
 echo "   left behind by dosirak after rm -f: $leaks (containers, veths and mounts)"
 

@@ -13,7 +13,7 @@ struct TopStatsTests {
     @Test("a /proc row is what ps -ef prints for the same process", .enabled(if: hasPS))
     func procRowMatchesPS() throws {
         let pid = getpid()
-        let row = try #require(ProcessTable.row(pid, ProcessTable.Clock()))
+        let row = try #require(ProcessTable.row(pid, ProcessTable.Clock(), UserDatabase(rootfs: "")))
         let (status, output) = try Spawn("/usr/bin/ps", arguments: ["-ww", "-f", "-p", String(pid)]).output()
         #expect(status == .exited(0))
         let fields = try #require(output.split(separator: "\n").last?.split(separator: " ").map(String.init))

@@ -90,7 +90,8 @@ enum ProcessTable {
     static func rows(_ pids: [Int32]) -> [[String]] {
         tzset()
         let clock = Clock()
-        return pids.compactMap { row($0, clock) }
+        let users = UserDatabase(rootfs: "")  // the host's /etc/passwd
+        return pids.compactMap { row($0, clock, users) }
     }
 
     /// What the times in /proc/PID/stat are measured against.
@@ -110,7 +111,7 @@ enum ProcessTable {
     }
 
     /// `root  4242  4230  0 10:33 ?  00:00:00 sleep 60`, or nil if the process has exited.
-    static func row(_ pid: Int32, _ clock: Clock) -> [String]? {
+    static func row(_ pid: Int32, _ clock: Clock, _ users: UserDatabase) -> [String]? {
         // /proc/PID/stat: `PID (COMMAND) STATE PPID ...`; the command may hold spaces and
         // parentheses, so the fields are counted from the last ')'.
         guard let stat = Host.read("/proc/\(pid)/stat"), let open = stat.firstIndex(of: "("),
@@ -127,7 +128,7 @@ enum ProcessTable {
         var arguments = (Host.read("/proc/\(pid)/cmdline") ?? "").split(separator: "\0", omittingEmptySubsequences: false)
         if arguments.last == "" { arguments.removeLast() }
         let commandLine = arguments.isEmpty ? "[\(command)]" : arguments.joined(separator: " ")
-        return [userName(effectiveUID(pid)), String(pid), String(ppid), String(share),
+        return [userName(effectiveUID(pid), users), String(pid), String(ppid), String(share),
                 startTime(clock.bootTime + Int(start / clock.ticks), now: clock.now),
                 terminalName(terminal), cpuTime(cpuTicks / clock.ticks), commandLine]
     }
@@ -141,8 +142,10 @@ enum ProcessTable {
     }
 
     /// The host's name for a user, cut to 8 columns with a `+` as procps does, or the number.
-    static func userName(_ uid: uid_t) -> String {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name.map({ String(cString: $0) }) else { return String(uid) }
+    /// Read from the host's /etc/passwd, not with `getpwuid`: in a fully static program (make
+    /// install), the C library would load NSS modules of its own version at run time for it.
+    static func userName(_ uid: uid_t, _ users: UserDatabase) -> String {
+        guard let name = users.users.first(where: { $0.id == uid })?.name else { return String(uid) }
         return name.count > 8 ? name.prefix(7) + "+" : name
     }
 
