@@ -21,7 +21,7 @@ extension Commands {
         if entry.state.status == .paused {
             throw CommandError.failed("container \(entry.id) is paused, unpause the container before exec")
         }
-        guard entry.state.status == .running, let container = context.runtimeContainer(entry) else {
+        guard entry.state.status == .running, let container = context.runtimeContainer(entry, withSpec: true) else {
             throw CommandError.failed("container \(entry.id) is not running")
         }
         let tty = arguments.bool("tty")

@@ -6,9 +6,10 @@ import Runtime
 import Syscalls
 
 extension Context {
-    /// The OCI container the runtime keeps for `entry` while it runs, if there is one.
-    func runtimeContainer(_ entry: ContainerEntry) -> Runtime.Container? {
-        try? Runtime.Container.load(entry.id, store: runtime)
+    /// The OCI container the runtime keeps for `entry` while it runs, if there is one;
+    /// `withSpec` to decode its config.json too (only `exec` needs it).
+    func runtimeContainer(_ entry: ContainerEntry, withSpec: Bool = false) -> Runtime.Container? {
+        try? Runtime.Container.load(entry.id, store: runtime, withSpec: withSpec)
     }
 
     /// The container as it is now. A record that says running while its monitor is gone

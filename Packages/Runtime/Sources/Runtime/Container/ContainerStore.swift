@@ -79,6 +79,24 @@ public struct ContainerStore: Sendable {
         return record
     }
 
+    /// The poststop hooks of the container's config.json, decoded without the rest of it.
+    public func poststopHooks(_ id: String) throws -> [Spec.Hook] {
+        struct HooksOnly: Decodable {
+            struct Hooks: Decodable { var poststop: [Spec.Hook]? }
+            var hooks: Hooks?
+        }
+        let path = directory(id) + "/config.json"
+        guard access(path, F_OK) == 0 else { return [] }  // a container recorded by an older dosirak
+        let bytes: [UInt8]
+        do {
+            let fd = try FileDescriptor.open(path)
+            bytes = try fd.closeAfter { try fd.readAll() }
+        } catch let errno as Errno {
+            throw RuntimeError.bundle("read \(path): \(errno)")
+        }
+        return try Spec.decode(HooksOnly.self, from: bytes, path: path).hooks?.poststop ?? []
+    }
+
     /// Keeps the container's configuration next to its state, as `config.json` (read back by
     /// `load`): written once by `create`, and again by `update`. `text`: the bundle's own
     /// config.json, as read, when it is the spec unchanged (encoding it again cost a millisecond).

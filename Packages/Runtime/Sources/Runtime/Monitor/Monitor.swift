@@ -125,7 +125,7 @@ public enum Monitor {
         var control = control
         var ended = relayed.map { report -> Outcome in
             unlink(options.attachSocket)
-            guard let container = try? Container.load(options.id, store: ContainerStore(root: options.runtimeRoot)) else {
+            guard let container = try? Container.load(options.id, store: ContainerStore(root: options.runtimeRoot), withSpec: false) else {
                 return .failed("the runtime's record of \(options.id) is gone", exitCode: 125)
             }
             return .exited(afterRelay(container, status: report.status, startedAt: report.startedAt, finishedAt: report.finishedAt))

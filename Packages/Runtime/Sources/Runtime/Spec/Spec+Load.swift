@@ -18,8 +18,14 @@ extension Spec {
         } catch let errno as Errno {
             throw RuntimeError.bundle("read \(path): \(errno)")
         }
+        return (try decode(Spec.self, from: bytes, path: path), bytes)
+    }
+
+    /// Decodes the config.json at `path` (its `bytes`) as `type`: the spec, or the part of it
+    /// a command needs. An error names the field.
+    static func decode<Part: Decodable>(_ type: Part.Type, from bytes: [UInt8], path: String) throws -> Part {
         do {
-            return (try JSONDecoder().decode(Spec.self, from: Data(bytes)), bytes)
+            return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, context) {
             throw RuntimeError.bundle("\(path): missing \(Spec.codingPath(context.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
