@@ -45,6 +45,23 @@ struct TextAndThreadTests {
         #expect(worker != nil && pthread_equal(worker!, caller) == 0)
     }
 
+    @Test("a started thread runs beside the caller until join")
+    func startAndJoin() throws {
+        let lock = Lock()
+        nonisolated(unsafe) var steps: [String] = []
+        let (read, write) = try FileDescriptor.pipe()
+        defer { try? read.close() }
+        let running = try PosixThread.start {
+            _ = try? read.read(upTo: 1)  // until the caller has done its part
+            lock.withLock { steps.append("thread") }
+        }
+        lock.withLock { steps.append("caller") }
+        try write.writeAll("x")
+        try write.close()
+        running.join()
+        #expect(lock.withLock { steps } == ["caller", "thread"])
+    }
+
     @Test("a detached thread runs; a Lock keeps its updates whole")
     func detached() throws {
         let lock = Lock()

@@ -24,17 +24,20 @@ enum ContainerMonitor {
         options.exitCommand = [context.executable, "--root", context.root, "monitor", id]
         let report = RelayReport(arguments: Array(arguments.dropFirst()))
         let callbacks = Monitor.Callbacks(
-            beforeStart: { container in try connect(context, id: id, container: container) },
+            whileCreating: { pid in try connect(context, id: id, initProcess: pid) },
             afterStart: { container in recordStart(context, id: id, container: container) },
             afterExit: { outcome in afterExit(context, id: id, outcome: outcome) })
         Monitor.run(options, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: callbacks, relayed: report)
     }
 
-    /// Between create and start: the container's network namespace exists (its init waits),
-    /// so its interfaces can be moved in, as a CNI plugin or libnetwork does at this point.
-    static func connect(_ context: Context, id: String, container: Runtime.Container) throws {
+    /// During create: the container's network namespace exists (init builds its file tree
+    /// meanwhile, and waits for the start afterwards), so its interfaces can be made there,
+    /// as a CNI plugin or libnetwork does between create and start.
+    static func connect(_ context: Context, id: String, initProcess: ProcessID) throws {
         let entry = try context.containers.load(id: id)
-        guard let process = container.record.process else { return }
+        guard let process = ProcessIdentity.of(initProcess.rawValue) else {
+            throw CommandError.failed("the container's init (PID \(initProcess)) is gone")
+        }
         let namespace = NetworkNamespace.of(pid: process.pid)
         var joined: [NetworkSettings] = []
         do {
@@ -78,7 +81,13 @@ enum ContainerMonitor {
     /// After each life: release the network, record how it ended, then restart it, or
     /// unmount its file system (and remove it all for `--rm`).
     static func afterExit(_ context: Context, id: String, outcome: Monitor.Outcome) -> Monitor.Next {
-        try? context.networks.detachEverywhere(containerID: id, exited: true)
+        // Releasing the network waits for the kernel to remove the dead namespace's end of
+        // each veth pair (some 7 ms); the record and the file system are done meanwhile.
+        let networks = context.networks
+        let detach: @Sendable () -> Void = { try? networks.detachEverywhere(containerID: id, exited: true) }
+        let detaching = try? PosixThread.start(detach)
+        if detaching == nil { detach() }
+        defer { detaching?.join() }
         guard var entry = try? context.containers.load(id: id) else { return .finish }
         var restart = false
         if case .exited(let record) = outcome {
@@ -124,6 +133,7 @@ enum ContainerMonitor {
             return .restart
         }
         context.releaseFileSystem(entry)
+        detaching?.join()
         if entry.options.remove {
             try? context.removeContainer(entry, volumes: true)
         }

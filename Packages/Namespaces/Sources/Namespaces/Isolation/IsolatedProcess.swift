@@ -64,7 +64,8 @@ public final class IsolatedProcess {
         initExecutable: String = "/proc/self/exe",
         initArguments: [String] = ["init"],
         stdio: [CInt: FileDescriptor] = [0: .standardInput, 1: .standardOutput, 2: .standardError],
-        prepare: (IsolatedProcess, inout Configuration) throws -> Void = { _, _ in }
+        prepare: (IsolatedProcess, inout Configuration) throws -> Void = { _, _ in },
+        whilePreparing: (IsolatedProcess) throws -> Void = { _ in }
     ) throws -> IsolatedProcess {
         try configuration.validate()
         var configuration = configuration
@@ -118,6 +119,9 @@ public final class IsolatedProcess {
             try prepare(process, &configuration)
             try process.send(.configuration(configuration))
             try process.send(.go)
+            // Init now builds its file tree; work that needs only its namespaces (a network
+            // interface, say) can be done meanwhile.
+            try whilePreparing(process)
             try process.expectReady()
         } catch {
             process.abandon()

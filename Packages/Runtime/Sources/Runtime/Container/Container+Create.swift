@@ -24,6 +24,9 @@ extension Container {
         public var spec: Spec?
         /// config.json's bytes as the caller read them, kept as the container's copy.
         public var specText: [UInt8]?
+        /// Runs while init builds the container's file tree, with init's PID: its namespaces
+        /// exist (the monitor connects the network here, so that the two overlap).
+        public var whileInitPrepares: (@Sendable (ProcessID) throws -> Void)?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil) {
             self.bundle = bundle
@@ -120,6 +123,8 @@ extension Container {
                 try Container.setHookState(state, in: &configuration)
             }
             try Hooks.run(earlyHooks, state: state)
+        } whilePreparing: { process in
+            try options.whileInitPrepares?(process.pid)
         }
         undo.append { try? process.send(.kill); _ = try? process.wait() }
 

@@ -16,7 +16,7 @@ extension Monitor {
         let relay: Relay
         var startedAt = Date()
 
-        init(_ options: MonitorOptions, store: ContainerStore) throws {
+        init(_ options: MonitorOptions, store: ContainerStore, whileCreating: @escaping @Sendable (ProcessID) throws -> Void) throws {
             let (spec, specText) = try Spec.loadWithText(bundle: options.bundle)
             let null = try FileDescriptor.open("/dev/null", .readWrite)
             defer { try? null.close() }
@@ -26,6 +26,7 @@ extension Monitor {
             createOptions.specText = specText
             createOptions.initExecutable = options.initExecutable
             createOptions.initArguments = options.initArguments
+            createOptions.whileInitPrepares = whileCreating
             var childEnds: [FileDescriptor] = []
             defer { for fd in childEnds { try? fd.close() } }
             var outputs: [(fd: FileDescriptor, stream: String)] = []

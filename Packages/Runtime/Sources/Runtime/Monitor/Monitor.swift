@@ -89,17 +89,18 @@ public enum MonitorMessage: Codable, Sendable {
 /// It runs as `dosirak monitor ...`, started in a session of its own. It is a child
 /// subreaper, so processes orphaned in the container come to it and are reaped.
 public enum Monitor {
-    /// What the launching program adds: work before the start (joining networks), after it
-    /// (recording the PID), and after the end (releasing the networks; `.restart` to run the
-    /// container again).
+    /// What the launching program adds: work while the container is created (joining
+    /// networks: init's namespaces exist, and init is busy building its file tree), after
+    /// the start (recording the PID), and after the end (releasing the networks; `.restart`
+    /// to run the container again).
     public struct Callbacks {
-        public var beforeStart: (Container) throws -> Void
+        public var whileCreating: @Sendable (ProcessID) throws -> Void
         public var afterStart: (Container) -> Void
         public var afterExit: (Outcome) -> Next
-        public init(beforeStart: @escaping (Container) throws -> Void = { _ in },
+        public init(whileCreating: @escaping @Sendable (ProcessID) throws -> Void = { _ in },
                     afterStart: @escaping (Container) -> Void = { _ in },
                     afterExit: @escaping (Outcome) -> Next = { _ in .finish }) {
-            self.beforeStart = beforeStart
+            self.whileCreating = whileCreating
             self.afterStart = afterStart
             self.afterExit = afterExit
         }
@@ -155,13 +156,12 @@ public enum Monitor {
         let store = ContainerStore(root: options.runtimeRoot)
         let session: Session
         do {
-            session = try Session(options, store: store)
+            session = try Session(options, store: store, whileCreating: callbacks.whileCreating)
         } catch {
             return fail(error)
         }
         defer { session.close() }
         do {
-            try callbacks.beforeStart(session.container)
             say(.created(pid: session.container.record.process?.pid ?? 0))
             if let control {
                 // The launcher may attach first, so as to miss no output; then it says start.

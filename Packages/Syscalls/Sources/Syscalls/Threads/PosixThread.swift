@@ -17,6 +17,28 @@ public enum PosixThread {
         _ = try start(Work(work), attributes: &attributes)
     }
 
+    /// A thread started with `start`, to be waited for with `join` (by one thread).
+    public final class Running: @unchecked Sendable {
+        let thread: pthread_t
+        private var joined = false
+
+        init(thread: pthread_t) { self.thread = thread }
+
+        /// Waits for the thread to end; at once if it was waited for already.
+        public func join() {
+            guard !joined else { return }
+            joined = true
+            pthread_join(thread, nil)
+        }
+
+        deinit { join() }
+    }
+
+    /// Starts `work` on a new thread, to run beside the caller's work until `join`.
+    public static func start(_ work: @escaping @Sendable () -> Void) throws -> Running {
+        Running(thread: try start(Work(work), attributes: nil))
+    }
+
     /// Runs `work` on a new thread and waits for it to end. For the calls that change the
     /// calling thread for good, such as `setns(2)` into a network namespace.
     public static func runAndWait(_ work: () -> Void) throws {
