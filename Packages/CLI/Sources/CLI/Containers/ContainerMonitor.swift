@@ -5,7 +5,7 @@ import Runtime
 import Syscalls
 
 /// `dosirak monitor ID`: chapter 06's monitor for one container, with what `dosirak` adds
-/// around each life of it: the network between create and start, the record after start,
+/// around each life of it: the network while it is created, the record after start,
 /// and after the exit the clean-up, `--rm`, and the restart policy.
 enum ContainerMonitor {
     static func main(_ context: Context, _ arguments: [String]) -> Never {

@@ -19,7 +19,7 @@ struct LaunchedContainer {
 extension Context {
     /// `start`: mounts the container's file system, writes its config.json, and hands it to a
     /// monitor of its own (`dosirak monitor ID`), which creates it with chapter 06's runtime,
-    /// joins it to its network between create and start, and supervises it from then on.
+    /// joins it to its network while creating it, and supervises it from then on.
     /// With `attach`, connects to the monitor's socket before the start.
     func start(_ id: String, attach: Bool) throws -> LaunchedContainer {
         var control: FileDescriptor?
