@@ -45,7 +45,21 @@ median() {
   done
   printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'
 }
-ratio() { awk -v ref="$1" -v ours="$2" 'BEGIN { if (ours > 0) printf "%.1fx", ref / ours }'; }
+# alternate A B: runs the commands A and B by turns, $runs times each (after a warm-up of
+# each), and prints both medians in ms. Taking turns gives both the same machine: whatever
+# else happens meanwhile (a dockerd settling down) falls on both alike.
+alternate() {
+  "$1" >/dev/null 2>&1; "$2" >/dev/null 2>&1
+  local first=() second=() start
+  for _ in $(seq "$runs"); do
+    start=$(ms); "$1" >/dev/null 2>&1; first+=($(( ($(ms) - start) / 1000 )))
+    start=$(ms); "$2" >/dev/null 2>&1; second+=($(( ($(ms) - start) / 1000 )))
+  done
+  for list in "${first[*]}" "${second[*]}"; do
+    printf '%s\n' $list | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f ", a[int((NR + 1) / 2)] / 1000 }'
+  done
+}
+ratio() { awk -v ref="$1" -v ours="$2" 'BEGIN { if (ours > 0) printf "%.2fx", ref / ours }'; }
 row() { printf "   %-34s %8s ms  %s\n" "$1" "$2" "${3:-}"; }
 
 echo "== dosirak (chapter 07) against docker and runc, median of $runs, ms (ratio > 1: dosirak is faster)"
@@ -66,21 +80,26 @@ if command -v dockerd >/dev/null && command -v docker >/dev/null; then
 fi
 [ $have_docker = yes ] || echo "   docker: not installed or not running here, skipped"
 
-# 1. A container that does nothing, without a network.
+# 1. A container that does nothing, without a network; against raw runc by turns (both are
+# quick, so the machine's state matters), against docker apart.
 echo; echo "-- run --rm --network none busybox true"
-ours=$(median d run --rm --network none busybox true); row "dosirak" "$ours"
-if [ $have_docker = yes ]; then t=$(median dk run --rm --network none busybox true); row "docker" "$t" "ratio $(ratio "$t" "$ours")"; fi
+ours_none() { d run --rm --network none busybox true; }
 if command -v runc >/dev/null; then
-  # Raw runc on a prepared bundle: no image, no store, no network, no monitor.
+  # Raw runc on a prepared bundle: no image, no store, no network, no monitor, and (runc
+  # spec's default) no seccomp filter, which dosirak installs (Docker's profile).
   mkdir -p "$work/bundle/rootfs/bin"
   cp "$(command -v busybox)" "$work/bundle/rootfs/bin/busybox"
   ln -sf busybox "$work/bundle/rootfs/bin/true"
   (cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"true"/' config.json)
   n=0; runc_run() { n=$((n + 1)); inside runc --root "$work/runc" run --bundle "$work/bundle" "bench-$tag-$n"; }
-  t=$(median runc_run); row "runc run (a prepared bundle)" "$t" "ratio $(ratio "$t" "$ours")"
+  read -r ours t <<<"$(alternate ours_none runc_run)"
+  row "dosirak" "$ours"
+  row "runc run (a prepared bundle)" "$t" "ratio $(ratio "$t" "$ours") (by turns with dosirak)"
 else
+  ours=$(median ours_none); row "dosirak" "$ours"
   echo "   runc: not installed, skipped"
 fi
+if [ $have_docker = yes ]; then t=$(median dk run --rm --network none busybox true); row "docker" "$t" "ratio $(ratio "$t" "$ours")"; fi
 
 # 2. The same on the default bridge network.
 echo; echo "-- run --rm busybox true (default bridge network)"

@@ -109,8 +109,10 @@ extension Context {
             }
             try writeInitialFiles(entry)
             let spec = try spec(for: entry, image: image)
+            // Compact: the monitor reads it, not people (`inspect` shows the settings), and with
+            // Docker's seccomp profile a pretty, sorted one took 1 ms more to write and read.
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.outputFormatting = [.withoutEscapingSlashes]
             let path = containers.bundle(entry.id) + "/config.json"
             try encoder.encode(spec).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
