@@ -148,6 +148,11 @@ struct MonitorTests {
         if let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8)) { sandbox.adopted.insert(pid) }
         // Handed over, the monitor's PID runs dosirak-relay (and the container's init is still its child).
         #expect(launched.program(becomes: relayed ? "/dosirak-relay" : "/runtime-test-helper"))
+        if relayed {
+            // The launcher's socket (descriptor 3) stayed behind: only what the relay was handed.
+            let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(launched.monitor.pid)/fd")
+            #expect(!descriptors.contains("3"))
+        }
         try launched.monitor.pid.send(.kill)
         _ = try launched.monitor.wait()
         for _ in 0..<300 {

@@ -181,7 +181,9 @@ public enum Monitor {
         // A detached container is handed over to the relay. One with a client attached from
         // the start runs in the foreground: relayed here, its end is not delayed by two execs.
         if let relay = options.relayExecutable, !session.relay.hasWaitingClient {
-            try? control?.close()
+            // The launcher's socket is done with; the relay must not inherit it. (Not closed
+            // here: if the exec fails, `run` closes it, and only once.)
+            try? control?.setCloseOnExec(true)
             try? session.handOver(to: relay, exitCommand: options.exitCommand)
             // Still here: the relay could not run; relay in this process instead.
         }
