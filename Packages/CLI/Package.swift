@@ -27,6 +27,7 @@ let package = Package(
             .product(name: "Layers", package: "Layers"),
             .product(name: "Network", package: "Network"),
             .product(name: "Runtime", package: "Runtime"),
+            .product(name: "Relay", package: "Runtime"),
         ]),
         .executableTarget(name: "dosirak", dependencies: ["CLI"]),
         // pull, push, login and logout: the only code that needs URLSession (and so libcurl),

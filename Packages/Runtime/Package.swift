@@ -30,10 +30,10 @@ let package = Package(
             .product(name: "Cgroups", package: "Cgroups"),
         ]),
         .executableTarget(name: "dosirak-runtime", dependencies: ["Runtime"]),
-        .executableTarget(name: "runtime-demo", dependencies: ["Runtime"]),
+        .executableTarget(name: "runtime-demo", dependencies: ["Runtime", "Relay"]),
         // Scenarios that need a single-threaded process of their own (installing a seccomp
         // filter, dropping capabilities) run in this helper, spawned by the tests.
-        .executableTarget(name: "runtime-test-helper", dependencies: ["Runtime"], path: "Tests/Helper"),
+        .executableTarget(name: "runtime-test-helper", dependencies: ["Runtime", "Relay"], path: "Tests/Helper"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Relay", "dosirak-runtime", "dosirak-relay", "runtime-demo", "runtime-test-helper"]),
     ]
 )

@@ -7,6 +7,7 @@ import Syscalls
 /// `JSONFileLog.read`.)
 public final class JSONFileLog {
     public let file: FileDescriptor
+    private var isOpen = true
     /// A line not yet ended, per stream: a line is logged once its newline arrives.
     var pending: [String: [UInt8]] = [:]
     /// Docker writes a partial line once it reaches 16 KiB.
@@ -21,7 +22,13 @@ public final class JSONFileLog {
         self.file = file
     }
 
-    deinit { try? file.close() }
+    deinit { close() }
+
+    /// Closes the file (once; the deinit does it otherwise).
+    public func close() {
+        if isOpen { try? file.close() }
+        isOpen = false
+    }
 
     public func write(_ bytes: [UInt8], stream: String) {
         var buffer = pending[stream, default: []] + bytes
@@ -54,12 +61,6 @@ public final class JSONFileLog {
     public static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let fraction = String(now.tv_nsec)
-        return String(printf: "%04d-%02d-%02dT%02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
-            + String(repeating: "0", count: 9 - fraction.count) + fraction + "Z"
+        return Timestamp.rfc3339(seconds: now.tv_sec, nanoseconds: now.tv_nsec)
     }
 }

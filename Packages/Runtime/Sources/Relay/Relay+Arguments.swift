@@ -7,8 +7,8 @@ import Syscalls
 ///     dosirak-relay --init 4711:5 --output 6:stdout --output 7:stderr --listener 8 \
 ///         --socket /run/dosirak/ID.sock --log 9 -- /usr/local/bin/dosirak monitor ID --started 1795948407.07
 ///
-/// The relay runs the exit command with three more options: `--exit-code`, `--signal`
-/// (0 for none) and `--finished` (seconds since 1970).
+/// The monitor ends the exit command with `--started` (seconds since 1970); the relay adds
+/// `--exit-code`, `--signal` (0 for none) and `--finished`. `Report` reads them back.
 extension Relay {
     /// The command line for `relay`'s descriptors, without the program name.
     public func arguments(exitCommand: [String]) -> [String] {
@@ -21,14 +21,16 @@ extension Relay {
         return result + ["--"] + exitCommand
     }
 
-    /// Every descriptor the relay needs, to be kept open across `execve`.
+    /// Every descriptor the relay holds, each once (the terminal is output and input): what
+    /// is kept open across `execve`, and what `close` closes.
     public var descriptors: [FileDescriptor] {
         var result = outputs.map(\.fd) + [listener]
         if let initHandle { result.append(initHandle.fileDescriptor) }
         if let terminal { result.append(terminal) }
         if let input { result.append(input) }
         if let log { result.append(log.file) }
-        return result
+        var seen = Set<FileDescriptor>()
+        return result.filter { seen.insert($0).inserted }
     }
 
     /// What `dosirak-relay` was given: a relay, and the exit command. A clear error for a
@@ -79,12 +81,41 @@ extension Relay {
         return (relay, Array(arguments[(split + 1)...]))
     }
 
+    /// What the monitor adds to the exit command when it hands over: when the init started.
+    public static func startedArguments(_ secondsSince1970: Double) -> [String] {
+        ["--started", String(secondsSince1970)]
+    }
+
     /// What the relay adds to the exit command: how the init ended, and when.
     public static func exitArguments(_ status: WaitStatus, finished: timespec) -> [String] {
         let signal: CInt = if case .signaled(let signal, _) = status { signal.rawValue } else { 0 }
-        let nanoseconds = String(finished.tv_nsec)
         return ["--exit-code", String(status.shellCode), "--signal", String(signal),
-                "--finished", "\(finished.tv_sec)." + String(repeating: "0", count: 9 - nanoseconds.count) + nanoseconds]
+                "--finished", "\(finished.tv_sec)." + Timestamp.digits(finished.tv_nsec, 9)]
+    }
+
+    /// How the init ended and when, read back from the end of the exit command's command line
+    /// (`startedArguments` + `exitArguments`). Times in seconds since 1970.
+    public struct Report: Sendable, Equatable {
+        public var status: WaitStatus
+        public var started: Double
+        public var finished: Double
+
+        /// Nil when `arguments` are not such a report.
+        public init?(arguments: [String]) {
+            var values: [String: String] = [:]
+            var index = 0
+            while index + 1 < arguments.count {
+                values[arguments[index]] = arguments[index + 1]
+                index += 2
+            }
+            guard index == arguments.count, let code = values["--exit-code"].flatMap({ CInt($0) }),
+                  let signal = values["--signal"].flatMap({ CInt($0) }),
+                  let started = values["--started"].flatMap({ Double($0) }),
+                  let finished = values["--finished"].flatMap({ Double($0) }) else { return nil }
+            status = signal == 0 ? .exited(code) : .signaled(Signal(rawValue: signal), coreDumped: false)
+            self.started = started
+            self.finished = finished
+        }
     }
 
     /// A command line the relay cannot use.

@@ -14,6 +14,7 @@ public final class Relay {
     /// The container's init: our child.
     public let initProcess: ProcessID
     /// Its pidfd, readable once it has ended; nil on kernels before 5.3 (checked every second).
+    /// The relay's own: `close` closes it.
     public let initHandle: ProcessDescriptor?
     /// What the container writes: its terminal, or its stdout and stderr pipes.
     public private(set) var outputs: [(fd: FileDescriptor, stream: String)]
@@ -76,7 +77,11 @@ public final class Relay {
                 }
                 index += 1
             }
-            for position in closed.reversed() { outputs.remove(at: position) }
+            for position in closed.reversed() {
+                // The terminal is also the input: it stays open until `close`.
+                if outputs[position].fd != terminal { try? outputs[position].fd.close() }
+                outputs.remove(at: position)
+            }
             index += 1  // the listener's, handled above
             var gone: [Int] = []
             for position in 0..<known {
@@ -147,15 +152,12 @@ public final class Relay {
         }
     }
 
-    /// Closes every descriptor and removes the attach socket.
+    /// Closes every descriptor it holds (it owns them all) and removes the attach socket.
     public func close() {
         for client in clients { try? client.fd.close() }
         clients = []
-        for output in outputs where output.fd != terminal { try? output.fd.close() }
-        try? terminal?.close()
-        if input != terminal { try? input?.close() }
-        try? listener.close()
-        try? initHandle?.close()
+        for fd in descriptors where fd != log?.file { try? fd.close() }
+        log?.close()
         unlink(socketPath)
     }
 }

@@ -5,6 +5,7 @@
 import Foundation
 import Glibc
 import Namespaces
+import Relay
 import Runtime
 import Syscalls
 
@@ -17,7 +18,7 @@ case "monitor":
     // container has ended, with its report added.
     var options = try! JSONDecoder().decode(MonitorOptions.self, from: Data(arguments[2].utf8))
     options.exitCommand = [try! FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), "monitor", arguments[2]]
-    let report = RelayReport(arguments: Array(arguments.dropFirst(3)))
+    let report = Relay.Report(arguments: Array(arguments.dropFirst(3)))
     Monitor.run(options, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: .init(), relayed: report)
 case "bench":
     do { try Bench.run() } catch { print("runtime-demo: \(error)"); exit(1) }

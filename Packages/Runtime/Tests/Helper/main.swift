@@ -4,6 +4,7 @@
 // Usage: runtime-test-helper SCENARIO [ARGUMENTS...]
 import Foundation
 import Glibc
+import Relay
 import Runtime
 import Syscalls
 
@@ -24,6 +25,25 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         try CurrentProcess.exec(arguments[1], arguments: Array(arguments.dropFirst()),
                                 environment: CurrentProcess.environment())
 
+    case "relay-exit":
+        // relay-exit RELAY FILE: hands a child (`echo out; exit 3`, its output on a pipe) to
+        // dosirak-relay as a monitor does, with an attach socket (FILE.sock) and a log
+        // (FILE.log); the exit command lists the descriptors it was left with on stdout.
+        let (output, outputWrite) = try FileDescriptor.pipe()
+        let null = try FileDescriptor.open("/dev/null", .readWrite)
+        var spawn = Spawn("/bin/sh", arguments: ["-c", "echo out; exit 3"])
+        spawn.fileDescriptors = [0: null, 1: outputWrite, 2: outputWrite]
+        let child = try spawn.start()
+        try outputWrite.close()
+        try null.close()
+        let relay = Relay(initProcess: child.pid, initHandle: child.descriptor, outputs: [(output, "stdout")],
+                          input: nil, terminal: nil, listener: try FileDescriptor.listen(unixSocket: arguments[1] + ".sock"),
+                          socketPath: arguments[1] + ".sock", log: try JSONFileLog(path: arguments[1] + ".log"))
+        for fd in relay.descriptors { try fd.setCloseOnExec(false) }
+        let exitCommand = ["/bin/sh", "-c", "exec ls /proc/self/fd", "exit-command"]
+        try CurrentProcess.exec(arguments[0], arguments: [arguments[0]] + relay.arguments(exitCommand: exitCommand),
+                                environment: [])
+
     case "init":
         // The container init, for containers this helper creates itself (cycles).
         RuntimeInit.main()
@@ -35,7 +55,7 @@ func run(_ scenario: String, _ arguments: [String]) throws {
         var monitorOptions = options
         monitorOptions.initArguments = ["init"]
         monitorOptions.exitCommand = [try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), "monitor", arguments[0]]
-        let report = RelayReport(arguments: Array(arguments.dropFirst()))
+        let report = Relay.Report(arguments: Array(arguments.dropFirst()))
         Monitor.run(monitorOptions, control: report == nil ? FileDescriptor(rawValue: 3) : nil, callbacks: .init(),
                     relayed: report)
 

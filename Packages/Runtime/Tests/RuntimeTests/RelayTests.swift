@@ -52,6 +52,28 @@ struct RelayTests {
         #expect(output == "dosirak-relay: expected options, then -- and the exit command\n")
     }
 
+    @Test("the relay logs the output, and leaves the exit command nothing but stdin, stdout and stderr")
+    func exitCommandDescriptors() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("relay-exit-\(getpid())").path
+        defer { for suffix in [".log", ".sock"] { unlink(file + suffix) } }
+        var spawn = Spawn(builtExecutable("runtime-test-helper"), arguments: ["relay-exit", builtExecutable("dosirak-relay"), file])
+        let null = try FileDescriptor.open("/dev/null", .readWrite)
+        defer { try? null.close() }
+        let (listing, listingWrite) = try FileDescriptor.pipe()
+        defer { try? listing.close() }
+        spawn.fileDescriptors = [0: null, 1: listingWrite, 2: null]
+        let helper = try spawn.start()
+        try listingWrite.close()
+        let held = String(decoding: try listing.readAll(), as: UTF8.self).split(separator: "\n")
+        #expect(try helper.wait() == .exited(0))
+        // What the kernel says the exit command (`ls /proc/self/fd`) held: stdin, stdout,
+        // stderr, and 3, the directory ls reads. The pipe, the pidfd, the socket and the log
+        // all stayed with the relay.
+        #expect(held == ["0", "1", "2", "3"])
+        #expect(try JSONFileLog.read(file + ".log").map(\.log) == ["out\n"])
+        #expect(!FileManager.default.fileExists(atPath: file + ".sock"))
+    }
+
     @Test("the relay's report reads back as the monitor's exit record")
     func report() {
         var finished = timespec()
@@ -59,12 +81,12 @@ struct RelayTests {
         finished.tv_nsec = 5_000_000
         let added = Relay.exitArguments(.signaled(.kill, coreDumped: false), finished: finished)
         #expect(added == ["--exit-code", "137", "--signal", "9", "--finished", "1795948408.005000000"])
-        let report = RelayReport(arguments: ["--started", "1795948407.25"] + added)
+        let report = Relay.Report(arguments: Relay.startedArguments(1_795_948_407.25) + added)
         #expect(report?.status == .signaled(.kill, coreDumped: false))
-        #expect(report?.startedAt == Date(timeIntervalSince1970: 1_795_948_407.25))
-        #expect(abs((report?.finishedAt.timeIntervalSince1970 ?? 0) - 1_795_948_408.005) < 0.000001)
-        #expect(RelayReport(arguments: ["--exit-code", "0"]) == nil)
-        #expect(RelayReport(arguments: []) == nil)
+        #expect(report?.started == 1_795_948_407.25)
+        #expect(abs((report?.finished ?? 0) - 1_795_948_408.005) < 0.000001)
+        #expect(Relay.Report(arguments: ["--exit-code", "0"]) == nil)
+        #expect(Relay.Report(arguments: []) == nil)
     }
 
     @Test("log lines are escaped as Docker escapes them")

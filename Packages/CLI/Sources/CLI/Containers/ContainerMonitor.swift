@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Network
+import Relay
 import Runtime
 import Syscalls
 
@@ -22,7 +23,7 @@ enum ContainerMonitor {
         let relay = context.executableDirectory + "/dosirak-relay"
         if access(relay, X_OK) == 0 { options.relayExecutable = relay }
         options.exitCommand = [context.executable, "--root", context.root, "monitor", id]
-        let report = RelayReport(arguments: Array(arguments.dropFirst()))
+        let report = Relay.Report(arguments: Array(arguments.dropFirst()))
         let callbacks = Monitor.Callbacks(
             whileCreating: { pid in try connect(context, id: id, initProcess: pid) },
             afterStart: { container in recordStart(context, id: id, container: container) },

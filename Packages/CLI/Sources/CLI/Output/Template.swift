@@ -59,7 +59,7 @@ struct Template {
             switch piece {
             case .text(let text): return text
             case .field(let path): return Template.describe(try Template.lookup(path, in: value))
-            case .json(let path): return try Template.json(try Template.lookup(path, in: value))
+            case .json(let path): return Template.json(try Template.lookup(path, in: value))
             }
         }.joined()
     }
@@ -96,7 +96,7 @@ struct Template {
         }
     }
 
-    static func json(_ value: Any) throws -> String {
+    static func json(_ value: Any) -> String {
         JSONValue(templateValue: value).compactText
     }
 }

@@ -85,16 +85,9 @@ public struct ContainerStore: Sendable {
             struct Hooks: Decodable { var poststop: [Spec.Hook]? }
             var hooks: Hooks?
         }
-        let path = directory(id) + "/config.json"
-        guard access(path, F_OK) == 0 else { return [] }  // a container recorded by an older dosirak
-        let bytes: [UInt8]
-        do {
-            let fd = try FileDescriptor.open(path)
-            bytes = try fd.closeAfter { try fd.readAll() }
-        } catch let errno as Errno {
-            throw RuntimeError.bundle("read \(path): \(errno)")
-        }
-        return try Spec.decode(HooksOnly.self, from: bytes, path: path).hooks?.poststop ?? []
+        // Missing only for a container recorded by an older dosirak.
+        guard access(directory(id) + "/config.json", F_OK) == 0 else { return [] }
+        return try Spec.load(HooksOnly.self, bundle: directory(id)).0.hooks?.poststop ?? []
     }
 
     /// Keeps the container's configuration next to its state, as `config.json` (read back by

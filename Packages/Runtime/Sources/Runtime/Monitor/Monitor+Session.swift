@@ -67,7 +67,10 @@ extension Monitor {
                 outputs = [(terminal, "stdout")]
                 input = terminal
             }
-            relay = Relay(initProcess: process.pid, initHandle: process.handle.map(ProcessDescriptor.init),
+            // The relay owns what it is given, so it gets a pidfd of its own (the process closes
+            // its one). Without one it looks at init once a second, as on kernels before 5.3.
+            let initHandle = process.handle.flatMap { try? $0.duplicate() }.map(ProcessDescriptor.init)
+            relay = Relay(initProcess: process.pid, initHandle: initHandle,
                           outputs: outputs, input: input, terminal: attached.terminal, listener: listener,
                           socketPath: options.attachSocket, log: log)
         }
@@ -91,7 +94,7 @@ extension Monitor {
         /// report added (see `Relay.arguments`). Returns only if the exec failed.
         func handOver(to relayExecutable: String, exitCommand: [String]) throws {
             for fd in relay.descriptors { try fd.setCloseOnExec(false) }
-            let arguments = relay.arguments(exitCommand: exitCommand + ["--started", String(startedAt.timeIntervalSince1970)])
+            let arguments = relay.arguments(exitCommand: exitCommand + Relay.startedArguments(startedAt.timeIntervalSince1970))
             do {
                 try CurrentProcess.exec(relayExecutable, arguments: [relayExecutable] + arguments,
                                         environment: CurrentProcess.environment())

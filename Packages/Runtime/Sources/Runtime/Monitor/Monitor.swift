@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Namespaces
+import Relay
 import Syscalls
 
 /// What a monitor supervises: one container, its bundle, and where its output goes.
@@ -43,31 +44,6 @@ public struct ExitRecord: Codable, Sendable, Equatable {
     public var finishedAt: Date
     /// The kernel's OOM killer ended it.
     public var oomKilled: Bool
-}
-
-/// How a relay reported the end: `--started` (added by the monitor when it handed over),
-/// `--exit-code`, `--signal` and `--finished` (added by the relay, `Relay.exitArguments`).
-public struct RelayReport: Sendable, Equatable {
-    public var status: WaitStatus
-    public var startedAt: Date
-    public var finishedAt: Date
-
-    /// Nil when `arguments` are not such a report.
-    public init?(arguments: [String]) {
-        var values: [String: String] = [:]
-        var index = 0
-        while index + 1 < arguments.count {
-            values[arguments[index]] = arguments[index + 1]
-            index += 2
-        }
-        guard index == arguments.count, let code = values["--exit-code"].flatMap({ Int32($0) }),
-              let signal = values["--signal"].flatMap({ Int32($0) }),
-              let started = values["--started"].flatMap({ Double($0) }),
-              let finished = values["--finished"].flatMap({ Double($0) }) else { return nil }
-        status = signal == 0 ? .exited(code) : .signaled(Signal(rawValue: signal), coreDumped: false)
-        startedAt = Date(timeIntervalSince1970: started)
-        finishedAt = Date(timeIntervalSince1970: finished)
-    }
 }
 
 /// The conversation between the command that launches a monitor and the monitor.
@@ -119,17 +95,17 @@ public enum Monitor {
     /// socket (descriptor 3): created, then start, then started. `relayed`: this is the
     /// exit command of a relay, and the container has ended as it reports.
     public static func run(_ options: MonitorOptions, control: FileDescriptor?, callbacks: Callbacks,
-                           relayed: RelayReport? = nil) -> Never {
+                           relayed: Relay.Report? = nil) -> Never {
         try? CurrentProcess.setName("dosirak:[monitor]")
         try? CurrentProcess.setChildSubreaper()
         signal(SIGPIPE, SIG_IGN)
         var control = control
         var ended = relayed.map { report -> Outcome in
-            unlink(options.attachSocket)
             guard let container = try? Container.load(options.id, store: ContainerStore(root: options.runtimeRoot), withSpec: false) else {
                 return .failed("the runtime's record of \(options.id) is gone", exitCode: 125)
             }
-            return .exited(afterRelay(container, status: report.status, startedAt: report.startedAt, finishedAt: report.finishedAt))
+            return .exited(afterRelay(container, status: report.status, startedAt: Date(timeIntervalSince1970: report.started),
+                                      finishedAt: Date(timeIntervalSince1970: report.finished)))
         }
         while true {
             let outcome = ended ?? supervise(options, control: control, callbacks: callbacks)

@@ -10,6 +10,13 @@ extension Spec {
     /// Reads `config.json` from a bundle directory; also returns its bytes as read, so that
     /// `create` can keep a copy without encoding the spec again.
     public static func loadWithText(bundle: String) throws -> (spec: Spec, text: [UInt8]) {
+        try load(Spec.self, bundle: bundle)
+    }
+
+    /// Reads `config.json` from a bundle directory as `type`: the spec, or the part of it a
+    /// command needs (the rest is skipped, not decoded); also its bytes as read. An error
+    /// names the file, and the field.
+    static func load<Part: Decodable>(_ type: Part.Type, bundle: String) throws -> (Part, [UInt8]) {
         let path = bundle + "/config.json"
         let bytes: [UInt8]
         do {
@@ -18,14 +25,8 @@ extension Spec {
         } catch let errno as Errno {
             throw RuntimeError.bundle("read \(path): \(errno)")
         }
-        return (try decode(Spec.self, from: bytes, path: path), bytes)
-    }
-
-    /// Decodes the config.json at `path` (its `bytes`) as `type`: the spec, or the part of it
-    /// a command needs. An error names the field.
-    static func decode<Part: Decodable>(_ type: Part.Type, from bytes: [UInt8], path: String) throws -> Part {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return (try JSONDecoder().decode(type, from: Data(bytes)), bytes)
         } catch let DecodingError.keyNotFound(key, context) {
             throw RuntimeError.bundle("\(path): missing \(Spec.codingPath(context.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {

@@ -11,7 +11,12 @@ public enum Timestamp {
     /// command that read a container's record.
     public static func rfc3339(_ date: Date) -> String {
         let (seconds, nanoseconds) = split(date)
-        return dateAndTime(seconds) + "." + digits(nanoseconds, 9) + "Z"
+        return rfc3339(seconds: seconds, nanoseconds: nanoseconds)
+    }
+
+    /// The same from a time as the kernel gives it (`clock_gettime`): no `Date` needed.
+    public static func rfc3339(seconds: Int, nanoseconds: Int) -> String {
+        dateAndTime(seconds) + "." + digits(nanoseconds, 9) + "Z"
     }
 
     /// `2026-11-29T10:33:27Z`: Go's `time.RFC3339`, as `history --human=false` prints it.
