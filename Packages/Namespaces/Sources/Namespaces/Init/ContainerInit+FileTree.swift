@@ -79,16 +79,16 @@ extension ContainerInit {
         }
     }
 
-    /// pivot_root(2): the rootfs becomes `/`; the old root moves to a directory inside it,
-    /// which we then detach and remove. Afterwards no path leads back to the host's files.
+    /// pivot_root(2): the rootfs becomes `/`. Given "." for both, the old root is stacked on
+    /// the new one at `/`, where a lazy unmount takes it away: no directory to make in the
+    /// image and remove again (runc does the same; pivot_root(2) shows the trick). `/` is a
+    /// private mount by now, so the unmount reaches no other namespace. Afterwards no path
+    /// leads back to the host's files.
     static func pivot(into rootfs: String) throws {
-        let oldRoot = ".dosirak-old-root"
         try step("chdir", rootfs) { try FileSystem.changeDirectory(to: rootfs) }
-        try step("mkdir", rootfs + "/" + oldRoot) { try FileSystem.makeDirectory(oldRoot, permissions: 0o700) }
-        try step("pivot_root", rootfs) { try Mount.pivotRoot(".", putOld: oldRoot) }
+        try step("pivot_root", rootfs) { try Mount.pivotRoot(".", putOld: ".") }
+        try step("umount", "the old root") { try Mount.unmount(".", flags: .detach) }
         try step("chdir", "/") { try FileSystem.changeDirectory(to: "/") }
-        try step("umount", "/" + oldRoot) { try Mount.unmount("/" + oldRoot, flags: .detach) }
-        try step("rmdir", "/" + oldRoot) { try FileSystem.remove("/" + oldRoot, directory: true) }
     }
 
     /// Mounts one file system at a path inside the rootfs. The path is resolved with
