@@ -12,6 +12,23 @@ struct SeccompCompilerTests {
     static let eperm = SeccompAction.errno(UInt16(EPERM)).returnValue
     static let killProcess = SeccompAction.killProcess.returnValue
 
+    @Test("a program travels to init as base64 of the kernel's bytes, and back unchanged")
+    func programInJSON() throws {
+        let program = BPFProgram([.load(4), .jumpIfEqual(0xc000_003e, then: 1, else: 2), .return(Self.killProcess)])
+        let json = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
+        // ld [4]: code 0x20, k 4; jeq: code 0x15, jt 1, jf 2, k 0xc000003e; ret: code 0x06.
+        let bytes: [UInt8] = [0x20, 0, 0, 0, 4, 0, 0, 0, 0x15, 0, 1, 2, 0x3e, 0, 0, 0xc0, 0x06, 0, 0, 0, 0, 0, 0, 0x80]
+        #expect(json == "\"" + Data(bytes).base64EncodedString() + "\"")
+        #expect(try JSONDecoder().decode(BPFProgram.self, from: Data(json.utf8)) == program)
+        #expect(program.kernelInstructions.map(\.k) == [4, 0xc000_003e, Self.killProcess])
+        let compiled = try SeccompCompiler.compile(SeccompProfile.dockerDefault(capabilities: []), for: .x86_64).program
+        let decoded = try JSONDecoder().decode(BPFProgram.self, from: try JSONEncoder().encode(BPFProgram(compiled)))
+        #expect(decoded.instructions == compiled)
+        for damaged in ["\"AAAA\"", "\"not base64!\"", "12"] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(BPFProgram.self, from: Data(damaged.utf8)) }
+        }
+    }
+
     @Test("a tiny profile compiles to exactly the expected instructions")
     func tinyProfile() throws {
         let profile = Spec.Seccomp(defaultAction: "SCMP_ACT_ERRNO", syscalls: [

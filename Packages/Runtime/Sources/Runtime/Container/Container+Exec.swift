@@ -52,7 +52,7 @@ extension Container {
             uid: process.user.uid, gid: process.user.gid, groups: process.user.additionalGids ?? [], umask: process.user.umask,
             terminal: process.terminal ?? false, detach: options.detach, capabilities: process.capabilities,
             noNewPrivileges: process.noNewPrivileges ?? false, rlimits: process.rlimits ?? [],
-            seccomp: try record.spec.linux?.seccomp.map { try SeccompCompiler.compile($0).program })
+            seccomp: try record.spec.linux?.seccomp.map { BPFProgram(try SeccompCompiler.compile($0).program) })
 
         var controller: FileDescriptor?
         let (ours, theirs) = try FileDescriptor.socketPair()

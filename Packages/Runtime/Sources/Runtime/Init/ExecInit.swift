@@ -19,7 +19,7 @@ struct ExecRequest: Codable {
     var capabilities: Spec.Capabilities?
     var noNewPrivileges: Bool
     var rlimits: [Spec.Rlimit]
-    var seccomp: [BPFInstruction]?
+    var seccomp: BPFProgram?
 }
 
 /// The helper's answer: the new process's PID (as the host sees it), or what failed.
@@ -57,7 +57,7 @@ public enum ExecInit {
             // As in init: without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in
             // before the capabilities are dropped (and is then inherited by the child).
             if let filter = request.seccomp, !request.noNewPrivileges {
-                try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
+                try ContainerInit.step("seccomp") { try Seccomp.install(filter.kernelInstructions) }
             }
             if let capabilities = request.capabilities {
                 try CapabilityDance.apply(capabilities, uid: request.uid, gid: request.gid, groups: request.groups)
@@ -83,7 +83,7 @@ public enum ExecInit {
             var spawn = Spawn(program, environment: request.env)
             spawn.arguments = request.args
             spawn.noNewPrivileges = request.noNewPrivileges
-            spawn.seccompFilter = request.noNewPrivileges ? request.seccomp?.map(\.kernelInstruction) : nil
+            spawn.seccompFilter = request.noNewPrivileges ? request.seccomp?.kernelInstructions : nil
             if let peer {
                 spawn.fileDescriptors = [0: peer, 1: peer, 2: peer]
                 spawn.newSession = true

@@ -8,7 +8,7 @@ struct Hardening: Codable, Sendable {
     var rlimits: [Spec.Rlimit] = []
     var oomScoreAdj: Int?
     /// The compiled seccomp filter, installed just before exec.
-    var seccomp: [BPFInstruction]?
+    var seccomp: BPFProgram?
     /// Hooks run by init, and the State JSON they get on stdin.
     var createContainer: [Spec.Hook] = []
     var startContainer: [Spec.Hook] = []

@@ -59,7 +59,7 @@ public struct RuntimeInit: InitExtension {
         // sets below may well drop: then the filter goes in first, while we still hold it
         // (runc does the same), and it must allow capset, setresuid and the rest that follow.
         if let filter = hardening.seccomp, !hardening.noNewPrivileges {
-            try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
+            try ContainerInit.step("seccomp") { try Seccomp.install(filter.kernelInstructions) }
         }
         if let capabilities = hardening.capabilities {
             try CapabilityDance.apply(capabilities, uid: configuration.uid, gid: configuration.gid,
@@ -81,7 +81,7 @@ public struct RuntimeInit: InitExtension {
             try Hooks.run(hardening.startContainer, state: hardening.state)
         }
         if let filter = hardening.seccomp, hardening.noNewPrivileges {
-            try ContainerInit.step("seccomp") { try Seccomp.install(filter.map(\.kernelInstruction)) }
+            try ContainerInit.step("seccomp") { try Seccomp.install(filter.kernelInstructions) }
         }
     }
 

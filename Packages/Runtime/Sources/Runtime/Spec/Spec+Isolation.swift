@@ -106,7 +106,7 @@ extension Spec {
         hardening.rlimits = process.rlimits ?? []
         hardening.oomScoreAdj = process.oomScoreAdj
         if let seccomp = linux?.seccomp {
-            hardening.seccomp = try SeccompCompiler.compile(seccomp).program
+            hardening.seccomp = BPFProgram(try SeccompCompiler.compile(seccomp).program)
         }
         hardening.createContainer = hooks?.createContainer ?? []
         hardening.startContainer = hooks?.startContainer ?? []

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Syscalls
 
 /// One instruction of classic BPF, the small machine a seccomp filter is written for: a
@@ -11,7 +12,7 @@ import Syscalls
 ///
 /// Jumps go forward only, by the offset counted from the next instruction, so a program
 /// cannot loop. Conditional offsets are 8 bits (255 at most); `jump(by:)` reaches further.
-public struct BPFInstruction: Hashable, Codable, Sendable, CustomStringConvertible {
+public struct BPFInstruction: Hashable, Sendable, CustomStringConvertible {
     public var code: UInt16
     public var jt: UInt8
     public var jf: UInt8
@@ -22,20 +23,6 @@ public struct BPFInstruction: Hashable, Codable, Sendable, CustomStringConvertib
         self.jt = jt
         self.jf = jf
         self.k = k
-    }
-
-    /// In JSON an instruction is one number, the 64 bits of `struct sock_filter` (code, jt,
-    /// jf, k, little end first): a compiled filter travels to init with every container,
-    /// and a number per instruction decodes several times faster than an object.
-    public init(from decoder: any Decoder) throws {
-        let bits = try decoder.singleValueContainer().decode(UInt64.self)
-        self.init(code: UInt16(truncatingIfNeeded: bits), jt: UInt8(truncatingIfNeeded: bits >> 16),
-                  jf: UInt8(truncatingIfNeeded: bits >> 24), k: UInt32(truncatingIfNeeded: bits >> 32))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(UInt64(code) | UInt64(jt) << 16 | UInt64(jf) << 24 | UInt64(k) << 32)
     }
 
     // Opcode parts, from <linux/bpf_common.h> and <linux/filter.h>.
@@ -99,4 +86,44 @@ public struct BPFInstruction: Hashable, Codable, Sendable, CustomStringConvertib
         default: return "code 0x\(String(code, radix: 16)) \(jt) \(jf) \(hex)"
         }
     }
+}
+
+/// A compiled program as it travels to init (and to `exec`'s helper) inside their JSON: one
+/// base64 string of the kernel's 8-byte instructions (`struct sock_filter`: code, jt, jf,
+/// k, little end first). Docker's profile compiles to some 500 instructions; one string
+/// decodes in a single pass, where a number per instruction cost about a millisecond to
+/// encode and another to decode, on the way of every container's start.
+public struct BPFProgram: Codable, Sendable, Equatable {
+    public var instructions: [BPFInstruction]
+
+    public init(_ instructions: [BPFInstruction]) {
+        self.instructions = instructions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let bytes = Data(base64Encoded: try container.decode(String.self)), bytes.count % 8 == 0 else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a BPF program (base64 of 8-byte instructions)")
+        }
+        instructions = stride(from: 0, to: bytes.count, by: 8).map { start in
+            func byte(_ index: Int) -> UInt32 { UInt32(bytes[bytes.startIndex + start + index]) }
+            return BPFInstruction(code: UInt16(byte(0) | byte(1) << 8), jt: UInt8(byte(2)), jf: UInt8(byte(3)),
+                                  k: byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(instructions.count * 8)
+        for instruction in instructions {
+            bytes += [UInt8(truncatingIfNeeded: instruction.code), UInt8(truncatingIfNeeded: instruction.code >> 8),
+                      instruction.jt, instruction.jf]
+            bytes += (0..<4).map { UInt8(truncatingIfNeeded: instruction.k >> (8 * $0)) }
+        }
+        var container = encoder.singleValueContainer()
+        try container.encode(Data(bytes).base64EncodedString())
+    }
+
+    /// The kernel's form of the program, for `seccomp(2)`.
+    public var kernelInstructions: [Syscalls.Seccomp.Instruction] { instructions.map(\.kernelInstruction) }
 }
