@@ -56,6 +56,33 @@ struct ContainerTests {
         #expect(try world.run("ps", "-a", "--format", "{{.Names}} {{.State}}").output == "kept created\n")
     }
 
+    @Test("a start that fails to prepare the container tells its monitor nothing: no monitor, mount or runtime state stays")
+    func preparationFails() throws {
+        let world = try World()
+        let id = try world.run("create", "--name", "unprepared", "--network", "none", "busybox", "true").output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // The monitor is started before the preparation; writing /etc/hostname then fails.
+        let files = world.root + "/containers/" + id + "/files"
+        try FileManager.default.removeItem(atPath: files)
+        try "in the way".write(toFile: files, atomically: false, encoding: .utf8)
+        let failed = try world.run("start", "unprepared")
+        #expect(failed.status != 0)
+        #expect(failed.errors.contains(files + "/hostname"))
+        #expect(failed.errors.split(separator: "\n").count == 1)
+        #expect(leftovers(world, id) == ["containers/\(id)"])  // the record only
+        #expect(!FileManager.default.fileExists(atPath: world.root + "/runtime/" + id))
+        let monitors = try Spawn("/usr/bin/pgrep", arguments: ["-f", "monitor " + id]).output().output
+        #expect(monitors.isEmpty)
+        #expect(try world.run("ps", "-a", "--format", "{{.Names}} {{.State}}").output == "unprepared created\n")
+        // Put right, it starts.
+        try FileManager.default.removeItem(atPath: files)
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: false)
+        #expect(try world.run("start", "unprepared").status == 0)
+        #expect(world.eventually { (try? world.run("ps", "-a", "--format", "{{.State}}").output) == "exited\n" })
+        #expect(try world.run("rm", "unprepared").status == 0)
+        #expect(leftovers(world, id).isEmpty)
+    }
+
     @Test("bad input gets one line naming it, a non-zero exit, and leaves no container", arguments: [
         (["--bogus"], "unknown flag: --bogus"),
         (["-p", "80:80:80:80"], "invalid port specification: \"80:80:80:80\""),

@@ -24,6 +24,13 @@ enum ContainerMonitor {
         if access(relay, X_OK) == 0 { options.relayExecutable = relay }
         options.exitCommand = [context.executable, "--root", context.root, "monitor", id]
         let report = Relay.Report(arguments: Array(arguments.dropFirst()))
+        // Started by `start` before the bundle is ready: wait until it is. Anything else
+        // (the launcher failed to prepare, and closed the socket) means there is nothing to do.
+        if report == nil {
+            let control = FileDescriptor(rawValue: 3)
+            guard let bytes = try? control.read(upTo: 4096), !bytes.isEmpty,
+                  case .prepared = try? JSONDecoder().decode(MonitorMessage.self, from: Data(bytes)) else { exit(0) }
+        }
         let callbacks = Monitor.Callbacks(
             whileCreating: { pid in try connect(context, id: id, initProcess: pid) },
             afterStart: { container in recordStart(context, id: id, container: container) },
@@ -59,7 +66,7 @@ enum ContainerMonitor {
                                                           ports: [], namespace: namespace, process: process)
                 joined.append(settings)
             }
-            try context.containers.update(id) { $0.networks = joined }
+            try context.containers.update(id, durable: false) { $0.networks = joined }
         } catch {
             try? context.networks.detachEverywhere(containerID: id)
             throw error
@@ -67,7 +74,7 @@ enum ContainerMonitor {
     }
 
     static func recordStart(_ context: Context, id: String, container: Runtime.Container) {
-        _ = try? context.containers.update(id) { entry in
+        _ = try? context.containers.update(id, durable: false) { entry in
             entry.state.status = .running
             entry.state.process = container.record.process
             entry.state.monitor = ProcessIdentity.current
@@ -94,6 +101,12 @@ enum ContainerMonitor {
         if case .exited(let record) = outcome {
             restart = entry.options.restart.restarts(exitCode: record.exitCode, restarts: entry.state.restartCount,
                                                      stoppedByUser: entry.state.stoppedByUser)
+        }
+        if !restart && entry.options.remove {
+            // `--rm`: the record goes with everything else; it is written only if that fails.
+            context.releaseFileSystem(entry)
+            detaching?.join()
+            if (try? context.removeContainer(entry, volumes: true)) != nil { return .finish }
         }
         let updated = try? context.containers.update(id) { entry in
             switch outcome {

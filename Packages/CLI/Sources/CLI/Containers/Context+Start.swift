@@ -17,10 +17,14 @@ struct LaunchedContainer {
 }
 
 extension Context {
-    /// `start`: mounts the container's file system, writes its config.json, and hands it to a
-    /// monitor of its own (`dosirak monitor ID`), which creates it with chapter 06's runtime,
-    /// joins it to its network while creating it, and supervises it from then on.
-    /// With `attach`, connects to the monitor's socket before the start.
+    /// `start`: hands the container to a monitor of its own (`dosirak monitor ID`), mounts
+    /// the container's file system and writes its config.json, after which the monitor
+    /// creates it with chapter 06's runtime, joins it to its network while creating it, and
+    /// supervises it from then on. With `attach`, connects to the monitor's socket before
+    /// the start.
+    ///
+    /// The monitor is started first and waits for `prepared`: a new process takes a couple of
+    /// milliseconds to be ready, and it spends them while we prepare, on the other CPU.
     func start(_ id: String, attach: Bool) throws -> LaunchedContainer {
         var control: FileDescriptor?
         defer { try? control?.close() }
@@ -29,7 +33,6 @@ extension Context {
             if let monitor = entry.state.monitor, monitor.isAlive {
                 throw CommandError.failed("container \(entry.name) is already running")
             }
-            try prepare(entry)
             let (ours, theirs) = try FileDescriptor.socketPair()
             control = ours
             defer { try? theirs.close() }
@@ -44,10 +47,20 @@ extension Context {
             // A session of its own: the monitor outlives this command and its terminal.
             spawn.newSession = true
             let monitor = try spawn.start()
+            do {
+                try prepare(entry)
+                try ours.sendMessage(Array(try JSONEncoder().encode(MonitorMessage.prepared)))
+            } catch {
+                // Told nothing, the monitor leaves without touching anything.
+                try? control?.close()
+                control = nil
+                _ = try? monitor.wait()
+                throw error
+            }
             entry.state.monitor = ProcessIdentity.of(monitor.pid.rawValue)
             entry.state.error = nil
             entry.state.stoppedByUser = false
-            try containers.save(entry)
+            try containers.save(entry, durable: false)
             return (entry, monitor)
         }
         func failed(_ message: String, _ code: Int32) -> Error {
@@ -111,10 +124,10 @@ extension Context {
             let spec = try spec(for: entry, image: image)
             // Compact: the monitor reads it, not people (`inspect` shows the settings), and with
             // Docker's seccomp profile a pretty, sorted one took 1 ms more to write and read.
+            // Not flushed to the disk either: it is written anew at every start.
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes]
-            let path = containers.bundle(entry.id) + "/config.json"
-            try encoder.encode(spec).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try ContainerIndex.replace(containers.bundle(entry.id) + "/config.json", with: encoder.encode(spec), durable: false)
         } catch {
             try? overlay.unmount()
             throw error
@@ -148,9 +161,14 @@ extension Context {
         }
         let directory = containers.filesDirectory(entry.id)
         for (name, text) in [("hostname", files.hostname), ("hosts", files.hosts), ("resolv.conf", files.resolvConf)] {
-            let file = try FileDescriptor.open(directory + "/" + name, .writeOnly, options: [.create, .truncate], permissions: 0o644)
-            defer { try? file.close() }
-            try file.writeAll(text)
+            let path = directory + "/" + name
+            do {
+                let file = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate], permissions: 0o644)
+                defer { try? file.close() }
+                try file.writeAll(text)
+            } catch let errno as Errno {
+                throw CommandError.failed("write \(path): \(errno)")
+            }
         }
     }
 }

@@ -48,6 +48,9 @@ public struct ExitRecord: Codable, Sendable, Equatable {
 
 /// The conversation between the command that launches a monitor and the monitor.
 public enum MonitorMessage: Codable, Sendable {
+    /// From a launcher that starts the monitor before the bundle is ready (so that both
+    /// get going at once), before anything else: config.json is written, go ahead.
+    case prepared
     /// From the monitor: the container exists (the attach socket is listening).
     case created(pid: Int32)
     /// From the launcher: start it.
