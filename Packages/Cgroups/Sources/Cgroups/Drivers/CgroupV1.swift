@@ -147,12 +147,16 @@ public struct CgroupV1: Cgroup {
     /// the kills are delivered, waits until the tasks are gone, and removes every directory.
     public func remove() throws {
         guard exists else { return }
-        let frozen = (try? freeze()) != nil
-        for pid in try processes() { try? pid.send(.kill) }
-        if frozen { try thaw() }
-        for _ in 0..<400 {
-            if try processes().isEmpty { break }
-            usleep(5_000)
+        // Usually nothing is left (a container's processes end with its init): then there is
+        // nothing to freeze, kill and wait for.
+        if try !processes().isEmpty {
+            let frozen = (try? freeze()) != nil
+            for pid in try processes() { try? pid.send(.kill) }
+            if frozen { try thaw() }
+            for _ in 0..<400 {
+                if try processes().isEmpty { break }
+                usleep(5_000)
+            }
         }
         guard try processes().isEmpty else { throw CgroupError.busy(directories.first ?? name) }
         for directory in directories { try ControlFile.removeDirectory(directory) }
