@@ -66,7 +66,10 @@ enum ContainerMonitor {
                                                           ports: [], namespace: namespace, process: process)
                 joined.append(settings)
             }
-            try context.containers.update(id, durable: false) { $0.networks = joined }
+            // With --network none and nothing connected (nor recorded before), there is nothing to write.
+            if !joined.isEmpty || !entry.networks.isEmpty {
+                try context.containers.update(id, durable: false) { $0.networks = joined }
+            }
         } catch {
             try? context.networks.detachEverywhere(containerID: id)
             throw error
