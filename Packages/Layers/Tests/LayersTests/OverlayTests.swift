@@ -67,6 +67,35 @@ struct OverlayTests {
         }
     }
 
+    @Test("a volatile overlay (run --rm) is mounted with syncs off, and mounts again after its unmount")
+    func volatile() throws {
+        try withStore { store, directory in
+            let image = try store.buildBusybox()
+            let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: directory + "/c")
+            defer { try? overlay.remove() }
+            func superOptions() throws -> String? {
+                try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+                    .first { $0.split(separator: " ")[4] == overlay.mergedDirectory }
+                    .map { String($0.split(separator: " - ")[1]) }
+            }
+            try overlay.mount(volatile: true)
+            #expect(try superOptions()?.contains("volatile") == true)
+            try write("kept\n", to: overlay.mergedDirectory + "/tmp/file")
+            try overlay.unmount()
+            // The kernel's mark stays in the work directory, and would refuse this mount.
+            #expect(access(overlay.workDirectory + "/work/incompat/volatile", F_OK) == 0)
+            try overlay.mount(volatile: true)
+            #expect(contents(of: overlay.mergedDirectory + "/tmp/file") == "kept\n")
+            try overlay.unmount()
+            // An ordinary mount syncs: the option is not there.
+            let plain = Overlay(lowerDirectories: image.lowerDirectories, directory: directory + "/p")
+            defer { try? plain.remove() }
+            try plain.mount()
+            #expect(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+                .first { $0.split(separator: " ")[4] == plain.mergedDirectory }?.contains("volatile") == false)
+        }
+    }
+
     @Test("a mount that fails leaves no directory behind and says why")
     func failure() throws {
         try withTemporaryDirectory { directory in
