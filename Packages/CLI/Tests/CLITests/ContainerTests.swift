@@ -38,6 +38,19 @@ struct ContainerTests {
         #expect(try world.run("ps", "-aq").output.isEmpty)
     }
 
+    @Test("--rm mounts the overlay volatile (its changes are never synced); a kept container's is not")
+    func volatileOverlay() throws {
+        let world = try World()
+        let rootMount = "awk '$5 == \"/\" { print $NF }' /proc/self/mountinfo"
+        let removed = try world.run("run", "--rm", "--network", "none", "busybox", "sh", "-c", rootMount)
+        #expect(removed.status == 0)
+        #expect(removed.output.contains("volatile"))
+        let kept = try world.run("run", "--name", "kept", "--network", "none", "busybox", "sh", "-c", rootMount)
+        #expect(kept.status == 0)
+        #expect(!kept.output.isEmpty && !kept.output.contains("volatile"))
+        #expect(try world.run("rm", "kept").status == 0)
+    }
+
     @Test("127 for a command not found, 126 for one that cannot run, 125 for dosirak's own failure")
     func exitCodes() throws {
         let world = try World()

@@ -216,7 +216,7 @@ final class ContainerFileSystem {
                 let image = try context.images.image(manifest: try Digest(parsing: entry.imageManifest))
                 let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: context.containers.layerDirectory(entry.id))
                 if !overlay.isMounted {
-                    try overlay.mount()
+                    try overlay.mount(volatile: entry.options.remove)
                     undo.append { try? overlay.unmount() }
                 }
                 root = try FileDescriptor.open(overlay.mergedDirectory, options: [.directory, .path])

@@ -109,7 +109,8 @@ extension Context {
             throw CommandError.failed("the image of \(entry.name) (\(entry.image)) is gone: \(error)")
         }
         let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: containers.layerDirectory(entry.id))
-        try overlay.mount()
+        // `--rm`: the changes go with the container, so the overlay need never sync them.
+        try overlay.mount(volatile: entry.options.remove)
         do {
             let rootfs = containers.rootfs(entry.id)
             for volume in entry.volumes where volume.kind == .volume {
