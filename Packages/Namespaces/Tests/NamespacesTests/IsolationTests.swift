@@ -259,6 +259,26 @@ struct IsolationAdditionTests {
         #expect(output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) } == ["0", "0", "refused", "80"])
     }
 
+    @Test("mount points under missing directories are made inside the rootfs; a symlink in the image cannot aim one at the host")
+    func mountPointsInside() throws {
+        let unique = "dosirak-mount-target-\(getpid())"
+        let host = "/tmp/" + unique
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        let script = "grep -o ' /deep/er/tmpfs \\| /tmp/\(unique)/x ' /proc/self/mountinfo"
+        let (status, output) = try runInRootfs(script, [.pid, .mount]) { configuration in
+            // /escape in the image points at the host's directory; inside the container the same
+            // path names a directory of the rootfs.
+            try? FileManager.default.createDirectory(atPath: configuration.rootfs! + host, withIntermediateDirectories: true)
+            try? FileManager.default.createSymbolicLink(atPath: configuration.rootfs! + "/escape", withDestinationPath: host)
+            configuration.mounts += [MountPoint(destination: "/deep/er/tmpfs", type: "tmpfs", source: "tmpfs"),
+                                     MountPoint(destination: "/escape/x", type: "tmpfs", source: "tmpfs")]
+        }
+        #expect(status == .exited(0), "\(output)")
+        #expect(output == " /deep/er/tmpfs \n /tmp/\(unique)/x \n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: host).isEmpty, "nothing was made on the host")
+    }
+
     @Test("supplementary groups and the umask reach the command")
     func groupsAndUmask() throws {
         let (status, output) = try runInRootfs("id -G; umask", [.pid, .mount]) {

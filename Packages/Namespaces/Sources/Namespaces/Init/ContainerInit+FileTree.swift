@@ -189,28 +189,24 @@ extension ContainerInit {
     }
 
     /// The directory that will hold `path` (created, inside `root`, if missing) and the last name.
+    /// Usually the directory exists and one lookup finds it; a missing one is made the same way,
+    /// its own parent first.
     static func openParent(of path: String, in root: FileDescriptor) throws -> (FileDescriptor, String) {
         var components = path.split(separator: "/").map(String.init)
         guard let name = components.popLast(), name != "..", name != "." else {
             throw Failure(.failed(stage: "resolve", errno: EINVAL, detail: path))
         }
-        var walked = ""
-        for component in components {
-            walked += "/" + component
-            let parentPath = String(walked.dropFirst())
-            if (try? FileDescriptor.open(parentPath, options: [.path, .directory], in: root, resolve: .inRoot)).map({ try? $0.close() }) == nil {
-                let (up, last) = try openParent(of: walked, in: root)
-                defer { try? up.close() }
-                try step("mkdir", walked) {
-                    do { try FileSystem.makeDirectory(last, permissions: 0o755, in: up) } catch Errno.fileExists {}
-                }
-            }
+        if components.isEmpty { return (try step("open", "/") { try root.duplicate() }, name) }
+        let parentPath = components.joined(separator: "/")
+        func openParentPath() throws -> FileDescriptor {
+            try FileDescriptor.open(parentPath, options: [.directory], in: root, resolve: .inRoot)
         }
-        let parent = components.isEmpty
-            ? try step("open", "/") { try root.duplicate() }
-            : try step("open", "/" + components.joined(separator: "/")) {
-                try FileDescriptor.open(components.joined(separator: "/"), options: [.directory], in: root, resolve: .inRoot)
-            }
-        return (parent, name)
+        if let parent = try? openParentPath() { return (parent, name) }
+        let (up, last) = try openParent(of: parentPath, in: root)
+        defer { try? up.close() }
+        try step("mkdir", "/" + parentPath) {
+            do { try FileSystem.makeDirectory(last, permissions: 0o755, in: up) } catch Errno.fileExists {}
+        }
+        return (try step("open", "/" + parentPath) { try openParentPath() }, name)
     }
 }
