@@ -75,7 +75,8 @@ extension Context {
                     args: Array(argv.dropFirst()), hostname: options.hostname ?? String(id.prefix(12)), options: options,
                     volumes: volumes, state: ContainerState())
                 try FileManager.default.createDirectory(atPath: containers.filesDirectory(id), withIntermediateDirectories: true)
-                try containers.save(entry)
+                // A --rm container is gone at its end; a power cut before then ends it too.
+                try containers.save(entry, durable: !options.remove)
                 return entry
             }
             do {
