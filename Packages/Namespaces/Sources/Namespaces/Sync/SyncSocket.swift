@@ -11,7 +11,9 @@ struct SyncSocket {
     static let maximumMessageSize = 1 << 20
 
     func send<Message: Encodable>(_ message: Message) throws {
-        let bytes = try JSONEncoder().encode(message)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let bytes = try encoder.encode(message)
         guard bytes.count <= SyncSocket.maximumMessageSize else {
             throw IsolationError.protocolError("message of \(bytes.count) bytes is too large")
         }

@@ -151,7 +151,7 @@ extension Container {
         guard let text = configuration.extensionData else { return }
         var hardening = try JSONDecoder().decode(Hardening.self, from: Data(text.utf8))
         hardening.state = state
-        configuration.extensionData = String(decoding: try JSONEncoder().encode(hardening), as: UTF8.self)
+        configuration.extensionData = try hardening.encoded()
     }
 
     /// Connects to the caller's console socket and sends it the terminal.

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Syscalls
 
 /// What the runtime's init does after the container's file tree is built, carried to init
@@ -15,4 +16,14 @@ struct Hardening: Codable, Sendable {
     var state: State?
     /// `--init`: PID 1 stays a reaper that runs the command as its child.
     var reaper = false
+}
+
+extension Hardening {
+    /// As init gets it in `extensionData`: JSON with `/` unescaped, like the message around it
+    /// (a string without escapes is read in one piece, one with them a character at a time).
+    func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
 }

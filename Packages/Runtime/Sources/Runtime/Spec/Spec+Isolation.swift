@@ -112,7 +112,7 @@ extension Spec {
         hardening.startContainer = hooks?.startContainer ?? []
         hardening.state = state
         hardening.reaper = annotations?[Spec.initAnnotation] == "true"
-        configuration.extensionData = String(decoding: try JSONEncoder().encode(hardening), as: UTF8.self)
+        configuration.extensionData = try hardening.encoded()
         return configuration
     }
 
