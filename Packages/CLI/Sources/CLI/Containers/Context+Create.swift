@@ -31,6 +31,7 @@ extension Context {
             throw CommandError.failed("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
         let image = try image(imageName, pull: options.pull)
+        imagesRead[image.manifestDigest.description] = image
         let config = image.configuration.config
         // Docker's rule: --entrypoint replaces the image's entrypoint and drops its CMD.
         let entrypoint = options.entrypoint ?? config?.entrypoint ?? []

@@ -103,10 +103,14 @@ extension Context {
     /// and /etc/resolv.conf, and config.json.
     func prepare(_ entry: ContainerEntry) throws {
         let image: Image
-        do {
-            image = try images.image(manifest: try Digest(parsing: entry.imageManifest))
-        } catch {
-            throw CommandError.failed("the image of \(entry.name) (\(entry.image)) is gone: \(error)")
+        if let read = imagesRead[entry.imageManifest] {
+            image = read
+        } else {
+            do {
+                image = try images.image(manifest: try Digest(parsing: entry.imageManifest))
+            } catch {
+                throw CommandError.failed("the image of \(entry.name) (\(entry.image)) is gone: \(error)")
+            }
         }
         let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: containers.layerDirectory(entry.id))
         // `--rm`: the changes go with the container, so the overlay need never sync them.

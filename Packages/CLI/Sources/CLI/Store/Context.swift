@@ -64,6 +64,10 @@ public final class Context: @unchecked Sendable {
 
     public lazy var runtime = Runtime.ContainerStore(root: root + "/runtime")
 
+    /// The images this command has read, by manifest digest: `run` reads its image to create
+    /// the container, and needs it again a moment later to start it.
+    var imagesRead: [String: Image] = [:]
+
     /// Prints a line to our stdout.
     public func say(_ text: String) {
         output.say(text)
