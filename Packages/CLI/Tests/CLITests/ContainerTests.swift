@@ -38,6 +38,24 @@ struct ContainerTests {
         #expect(try world.run("ps", "-aq").output.isEmpty)
     }
 
+    @Test("a -u user missing from the image fails the start with Docker's message; --rm leaves nothing, create keeps the container")
+    func unknownUser() throws {
+        let world = try World()
+        let message = "unable to find user nosuch: no matching entries in passwd file"
+        let removed = try world.run("run", "--rm", "--network", "none", "-u", "nosuch", "busybox", "true")
+        #expect(removed.status == 125)
+        #expect(removed.errors == "dosirak: Error: \(message)\n")
+        #expect(try world.run("ps", "-aq").output.isEmpty)
+        let id = try world.run("create", "--name", "nobody-here", "--network", "none", "-u", "nosuch", "busybox", "true").output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = try world.run("start", "nobody-here")
+        #expect(started.status == 1)
+        #expect(started.errors.contains(message))
+        #expect(try world.run("ps", "-a", "--format", "{{.Names}} {{.State}}").output == "nobody-here created\n")
+        #expect(leftovers(world, id) == ["containers/\(id)"])
+        #expect(try world.run("rm", "nobody-here").status == 0)
+    }
+
     @Test("--rm mounts the overlay volatile (its changes are never synced); a kept container's is not")
     func volatileOverlay() throws {
         let world = try World()

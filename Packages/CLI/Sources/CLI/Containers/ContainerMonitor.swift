@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import Layers
 import Network
 import Relay
 import Runtime
@@ -24,12 +25,23 @@ enum ContainerMonitor {
         if access(relay, X_OK) == 0 { options.relayExecutable = relay }
         options.exitCommand = [context.executable, "--root", context.root, "monitor", id]
         let report = Relay.Report(arguments: Array(arguments.dropFirst()))
-        // Started by `start` before the bundle is ready: wait until it is. Anything else
-        // (the launcher failed to prepare, and closed the socket) means there is nothing to do.
+        // Started by `start` before the file system is ready: wait until it is (reading the
+        // image meanwhile), then write config.json. Anything but `prepared` (the launcher failed
+        // to prepare, and closed the socket) means there is nothing to do.
         if report == nil {
             let control = FileDescriptor(rawValue: 3)
+            let image = Result { try context.images.image(manifest: try Digest(parsing: entry.imageManifest)) }
             guard let bytes = try? control.read(upTo: 4096), !bytes.isEmpty,
                   case .prepared = try? JSONDecoder().decode(MonitorMessage.self, from: Data(bytes)) else { exit(0) }
+            do {
+                (options.spec, options.specText) = try context.writeBundle(entry, image: try image.get())
+            } catch {
+                // As a failed create: reported to the launcher, recorded, and cleaned up.
+                let failure = MonitorMessage.failed("\(error)", exitCode: 125)
+                if let data = try? JSONEncoder().encode(failure) { try? control.sendMessage(Array(data)) }
+                _ = afterExit(context, id: id, outcome: .failed("\(error)", exitCode: 125))
+                exit(1)
+            }
         }
         let callbacks = Monitor.Callbacks(
             whileCreating: { pid in try connect(context, id: id, initProcess: pid) },

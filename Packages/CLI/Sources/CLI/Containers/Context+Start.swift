@@ -98,9 +98,9 @@ extension Context {
         return try JSONDecoder().decode(MonitorMessage.self, from: Data(bytes))
     }
 
-    /// What must be on disk before the runtime creates the container: the overlay mounted,
-    /// new volumes filled from the image, the working directory, /etc/hostname, /etc/hosts
-    /// and /etc/resolv.conf, and config.json.
+    /// What must be on disk before the monitor writes config.json (`writeBundle`) and the
+    /// runtime creates the container: the overlay mounted, new volumes filled from the image,
+    /// the working directory, /etc/hostname, /etc/hosts and /etc/resolv.conf.
     func prepare(_ entry: ContainerEntry) throws {
         let image: Image
         if let read = imagesRead[entry.imageManifest] {
@@ -126,17 +126,26 @@ extension Context {
                 try FileManager.default.createDirectory(atPath: rootfs + directory, withIntermediateDirectories: true)
             }
             try writeInitialFiles(entry)
-            let spec = try spec(for: entry, image: image)
-            // Compact: the monitor reads it, not people (`inspect` shows the settings), and with
-            // Docker's seccomp profile a pretty, sorted one took 1 ms more to write and read.
-            // Not flushed to the disk either: it is written anew at every start.
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes]
-            try ContainerIndex.replace(containers.bundle(entry.id) + "/config.json", with: encoder.encode(spec), durable: false)
         } catch {
             try? overlay.unmount()
             throw error
         }
+    }
+
+    /// config.json, built from the record and the image and written into the bundle, with its
+    /// bytes: the monitor does this once `start` has prepared the file system (the user named
+    /// by `-u` is looked up in the container's /etc/passwd), and creates the container from
+    /// them without reading the file back.
+    func writeBundle(_ entry: ContainerEntry, image: Image) throws -> (Spec, [UInt8]) {
+        let spec = try spec(for: entry, image: image)
+        // Compact: the runtime reads it, not people (`inspect` shows the settings), and with
+        // Docker's seccomp profile a pretty, sorted one took 1 ms more to write and read.
+        // Not flushed to the disk either: it is written anew at every start.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let bytes = try encoder.encode(spec)
+        try ContainerIndex.replace(containers.bundle(entry.id) + "/config.json", with: bytes, durable: false)
+        return (spec, Array(bytes))
     }
 
     /// The three files every container gets, before its network is known: on a bridge

@@ -17,7 +17,7 @@ extension Monitor {
         var startedAt = Date()
 
         init(_ options: MonitorOptions, store: ContainerStore, whileCreating: @escaping @Sendable (ProcessID) throws -> Void) throws {
-            let (spec, specText) = try Spec.loadWithText(bundle: options.bundle)
+            let (spec, specText) = try options.spec.map { ($0, options.specText) } ?? Spec.loadWithText(bundle: options.bundle)
             let null = try FileDescriptor.open("/dev/null", .readWrite)
             defer { try? null.close() }
             var createOptions = Container.CreateOptions(bundle: options.bundle)
