@@ -81,7 +81,7 @@ extension Context {
                 return entry
             }
             do {
-                try images.hold(image, for: id, name: imageName)
+                try images.hold(image, for: id, name: imageName, durable: !options.remove)
             } catch {
                 try? FileManager.default.removeItem(atPath: containers.directory(id))
                 throw error

@@ -21,14 +21,25 @@ extension ImageStore {
     var holdsDirectory: String { root + "/holds" }
 
     /// Marks `image` as used by a container: `rmi` refuses it, and garbage collection keeps
-    /// its blobs and snapshots, until `release(container:)`.
-    public func hold(_ image: Image, for container: String, name: String? = nil) throws {
+    /// its blobs and snapshots, until `release(container:)`. `durable`: on the disk (fsync)
+    /// before it counts; a container that ends with its run (`run --rm`) does without.
+    public func hold(_ image: Image, for container: String, name: String? = nil, durable: Bool = true) throws {
         guard Reference.isValidTag(container) else { throw LayersError.context("hold", "invalid container id \"\(container)\"") }
         try indexLock.withLock(.exclusive) {
             let temporary = blobs.temporaryPath(".hold")
-            try Data(try canonicalJSON(Hold(manifest: image.manifestDigest, image: name ?? image.id.description)))
-                .write(to: URL(fileURLWithPath: temporary))
-            try check("rename", holdsDirectory + "/" + container) { rename(temporary, holdsDirectory + "/" + container) }
+            let bytes = try canonicalJSON(Hold(manifest: image.manifestDigest, image: name ?? image.id.description))
+            do {
+                let file = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusive], permissions: 0o644)
+                try file.closeAfter {
+                    try file.writeAll(bytes)
+                    if durable { _ = try check("fsync", temporary) { fsync(file.rawValue) } }
+                }
+                _ = try check("rename", holdsDirectory + "/" + container) { rename(temporary, holdsDirectory + "/" + container) }
+            } catch {
+                unlink(temporary)
+                if let errno = error as? Errno { throw LayersError.file("write", temporary, errno) }
+                throw error
+            }
         }
     }
 
