@@ -19,6 +19,24 @@ struct FileDescriptorTests {
         #expect(placed.rawValue == 200)
     }
 
+    @Test("replace writes a file whole, or on failure leaves the old one and no temporary file")
+    func replaceWhole() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/record.json"
+            try FileSystem.replace(path, with: Array("old\n".utf8), durable: true)
+            try FileSystem.replace(path, with: Array("new\n".utf8), permissions: 0o600, durable: false)
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
+            // The rename fails (a directory is in the way): the old content stays, nothing else.
+            try FileManager.default.createDirectory(atPath: directory + "/blocked", withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(atPath: directory + "/blocked/inside", withIntermediateDirectories: false)
+            #expect(throws: Errno.self) { try FileSystem.replace(directory + "/blocked", with: Array("x".utf8), durable: true) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["blocked", "record.json"])
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+        }
+    }
+
     @Test("bytes written to a pipe come out of its other end")
     func pipeRoundTrip() throws {
         let (read, write) = try FileDescriptor.pipe()

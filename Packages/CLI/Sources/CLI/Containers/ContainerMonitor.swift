@@ -161,11 +161,9 @@ enum ContainerMonitor {
             }
             return .restart
         }
+        // (A --rm container gets here only when its removal failed: its record now says how it
+        // ended, and its file system was released already.)
         context.releaseFileSystem(entry)
-        detaching?.join()
-        if entry.options.remove {
-            try? context.removeContainer(entry, volumes: true)
-        }
         return .finish
     }
 }

@@ -75,19 +75,11 @@ public struct ContainerIndex: Sendable {
         try ContainerIndex.replace(directory(entry.id) + "/container.json", with: JSONEncoder.dosirak.encode(entry), durable: durable)
     }
 
-    /// Writes a file whole or not at all: a temporary file beside it, renamed over it.
-    /// `durable`: flushed to the disk (fsync) before the rename.
+    /// `FileSystem.replace`, failing with the path named as `dosirak` says it.
     static func replace(_ path: String, with bytes: Data, durable: Bool) throws {
-        let temporary = path + ".tmp-\(getpid())"
         do {
-            let file = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o644)
-            try file.closeAfter {
-                try file.writeAll(bytes)
-                if durable && fsync(file.rawValue) != 0 { throw Errno.current }
-            }
-            if rename(temporary, path) != 0 { throw Errno.current }
+            try FileSystem.replace(path, with: bytes, durable: durable)
         } catch let errno as Errno {
-            unlink(temporary)
             throw CommandError.failed("write \(path): \(errno)")
         }
     }

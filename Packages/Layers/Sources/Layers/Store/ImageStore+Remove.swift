@@ -26,19 +26,13 @@ extension ImageStore {
     public func hold(_ image: Image, for container: String, name: String? = nil, durable: Bool = true) throws {
         guard Reference.isValidTag(container) else { throw LayersError.context("hold", "invalid container id \"\(container)\"") }
         try indexLock.withLock(.exclusive) {
-            let temporary = blobs.temporaryPath(".hold")
+            let path = holdsDirectory + "/" + container
             let bytes = try canonicalJSON(Hold(manifest: image.manifestDigest, image: name ?? image.id.description))
             do {
-                let file = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusive], permissions: 0o644)
-                try file.closeAfter {
-                    try file.writeAll(bytes)
-                    if durable { _ = try check("fsync", temporary) { fsync(file.rawValue) } }
-                }
-                _ = try check("rename", holdsDirectory + "/" + container) { rename(temporary, holdsDirectory + "/" + container) }
-            } catch {
-                unlink(temporary)
-                if let errno = error as? Errno { throw LayersError.file("write", temporary, errno) }
-                throw error
+                // In the store's tmp/, which garbage collection clears of a dead process's leftovers.
+                try FileSystem.replace(path, with: bytes, temporary: blobs.temporaryPath(".hold"), durable: durable)
+            } catch let errno as Errno {
+                throw LayersError.file("write", path, errno)
             }
         }
     }

@@ -105,11 +105,8 @@ public struct ContainerStore: Sendable {
     /// Writes `bytes` to a temporary file and renames it over `path`: a reader sees the old
     /// file or the new one, never half of one, even if we are killed in between.
     private func replace(_ path: String, with bytes: [UInt8]) throws {
-        let temporary = path + ".tmp"
         do {
-            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: 0o600)
-            try fd.closeAfter { try fd.writeAll(bytes) }
-            if rename(temporary, path) != 0 { throw Errno.current }
+            try FileSystem.replace(path, with: bytes, permissions: 0o600, temporary: path + ".tmp", durable: false)
         } catch let errno as Errno {
             throw RuntimeError.failed("write \(path): \(errno)")
         }
