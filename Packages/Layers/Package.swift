@@ -3,6 +3,16 @@
 // store, a tar reader and writer that extracts safely, overlayfs, and (module Registry) a registry client.
 import PackageDescription
 
+// SHA256+Extensions.swift calls the SHA instructions of x86-64 CPUs through clang's
+// intrinsics, which may only be used in code compiled for the `sha` feature. The compiler never
+// emits those instructions on its own, so nothing else in the module changes, and the code
+// checks the CPU (CPUID) before it uses them.
+#if arch(x86_64)
+let shaInstructions: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-msha"])]
+#else
+let shaInstructions: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "Layers",
     products: [
@@ -14,7 +24,7 @@ let package = Package(
         .package(path: "../Syscalls"),
     ],
     targets: [
-        .target(name: "Layers", dependencies: [.product(name: "Syscalls", package: "Syscalls")]),
+        .target(name: "Layers", dependencies: [.product(name: "Syscalls", package: "Syscalls")], swiftSettings: shaInstructions),
         // The registry client is a module of its own: it brings URLSession, and with it libcurl
         // and its TLS libraries, which only the programs that talk to registries should load.
         .target(name: "Registry", dependencies: ["Layers", .product(name: "Syscalls", package: "Syscalls")]),

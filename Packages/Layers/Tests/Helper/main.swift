@@ -1,7 +1,9 @@
 // layers-test-helper: benchmarks for `make bench`, and scenarios that need a process of
 // their own (a pull the tests kill halfway).
 //
-//   layers-test-helper sha256 FILE              digest and seconds, with the Swift SHA-256
+//   layers-test-helper sha256 FILE [portable]   digest and seconds, with the Swift SHA-256
+//                                               (the fastest engine, or the portable one)
+//   layers-test-helper sha256-engine            the engine SHA256() uses on this CPU
 //   layers-test-helper pull ROOT REFERENCE      pull into the store at ROOT, plain progress
 //   layers-test-helper push ROOT REFERENCE [busybox]   push (building busybox:latest as REFERENCE first)
 //   layers-test-helper image ROOT NAME LAYER...       an image from layer tarballs, bottom first
@@ -20,10 +22,10 @@ func fail(_ message: String) -> Never {
 }
 
 switch arguments.first {
-case "sha256" where arguments.count == 2:
+case "sha256" where arguments.count == 2 || arguments.count == 3 && arguments[2] == "portable":
     let fd = open(arguments[1], O_RDONLY)
     guard fd >= 0 else { fail("open \(arguments[1]): \(Errno.current)") }
-    var hash = SHA256()
+    var hash = SHA256(engine: arguments.count == 3 ? .portable : .fastest)
     // 64 KiB at a time: read into the cache and hashed while still there.
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
     let start = Date()
@@ -33,6 +35,9 @@ case "sha256" where arguments.count == 2:
         hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
     }
     print("\(hash.finalize().hex) \(String(format: "%.3f", Date().timeIntervalSince(start)))")
+case "sha256-engine" where arguments.count == 1:
+    // The engine SHA256() uses on this CPU.
+    print(SHA256.Engine.fastest)
 case "sha256-memory" where arguments.count == 2:
     // sha256-memory MB: the best of five runs over MB megabytes in memory (no I/O at all).
     let count = (Int(arguments[1]) ?? 256) << 20
@@ -86,5 +91,5 @@ case "unpack" where arguments.count >= 3:
         fail("\(error)")
     }
 default:
-    fail("usage: sha256 FILE | pull ROOT REFERENCE [PLATFORM] | push ROOT REFERENCE [busybox] | image ROOT NAME LAYER... | unpack DIR LAYER...")
+    fail("usage: sha256 FILE [portable] | sha256-engine | pull ROOT REFERENCE [PLATFORM] | push ROOT REFERENCE [busybox] | image ROOT NAME LAYER... | unpack DIR LAYER...")
 }

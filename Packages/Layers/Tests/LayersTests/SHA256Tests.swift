@@ -14,17 +14,51 @@ struct SHA256Tests {
          "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
     ]
 
+    /// The engines this CPU can run: always the portable one, and the SHA extensions where present.
+    static let engines = SHA256.Engine.allCases.filter(\.isAvailable)
+
+    /// The digest of `bytes` with `engine`.
+    static func digest(_ bytes: [UInt8], _ engine: SHA256.Engine) -> Digest {
+        var hash = SHA256(engine: engine)
+        hash.update(bytes)
+        return hash.finalize()
+    }
+
     @Test("the NIST vectors hash to the published digests", arguments: vectors)
     func nist(message: String, expected: String) {
         #expect(SHA256.hash(Array(message.utf8)).hex == expected)
+        for engine in Self.engines {
+            #expect(Self.digest(Array(message.utf8), engine).hex == expected, "engine \(engine)")
+        }
     }
 
-    @Test("a million 'a's hash to the published digest")
-    func millionA() {
-        var hash = SHA256()
+    @Test("a million 'a's hash to the published digest", arguments: engines)
+    func millionA(engine: SHA256.Engine) {
+        var hash = SHA256(engine: engine)
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         for _ in 0..<1000 { hash.update(chunk) }
         #expect(hash.finalize().hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("the SHA extensions are used exactly when the kernel lists the CPU's sha_ni flag")
+    func detection() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? []
+        let listed = flags.contains("sha_ni")
+        #expect(SHA256.Engine.extensions.isAvailable == listed)
+        #expect(SHA256.Engine.fastest == (listed ? .extensions : .portable))
+        #expect(SHA256().engine == SHA256.Engine.fastest)
+    }
+
+    @Test("both engines agree on random messages of every length up to 300 bytes and on 1 MiB")
+    func enginesAgree() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for length in Array(0...300) + [1 << 20] {
+            let message = Array(bytes[0..<length])
+            let digests = Self.engines.map { Self.digest(message, $0) }
+            #expect(Set(digests).count == 1, "length \(length)")
+        }
     }
 
     @Test("lengths around the padding boundary agree with sha256sum", arguments: [55, 56, 57, 63, 64, 65, 119, 120, 128, 1000])
@@ -33,7 +67,9 @@ struct SHA256Tests {
         try withTemporaryDirectory { directory in
             try Data(bytes).write(to: URL(fileURLWithPath: directory + "/f"))
             let reference = try run("/usr/bin/sha256sum", directory + "/f").prefix(64)
-            #expect(SHA256.hash(bytes).hex == String(reference))
+            for engine in Self.engines {
+                #expect(Self.digest(bytes, engine).hex == String(reference), "engine \(engine)")
+            }
         }
     }
 

@@ -8,15 +8,40 @@
 /// schedule) and mixed into eight 32-bit state words by 64 rounds of additions, rotations and
 /// bit selections; the state after the last block is the digest. The code works on raw
 /// buffers: no allocation per block or per byte, so it keeps up with a layer as it streams.
+/// On a CPU with SHA instructions the blocks go through those instead (SHA256+Extensions.swift).
 public struct SHA256: Sendable {
-    private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
-    private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
+    // The state, internal so that SHA256+Extensions.swift can reach it.
+    var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+    var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     /// Bytes waiting for a full block.
     private var pending: [UInt8] = []
     /// Message length so far, in bytes.
     public private(set) var count: UInt64 = 0
+    /// What mixes the blocks in: these 64 rounds in Swift, or the CPU's SHA instructions.
+    public let engine: Engine
 
-    public init() { pending.reserveCapacity(64) }
+    /// How the blocks are compressed; both give the same digests.
+    public enum Engine: Sendable, CaseIterable, CustomStringConvertible {
+        /// The rounds below, in plain Swift: runs on any CPU.
+        case portable
+        /// The SHA extensions of x86-64 CPUs (Intel since 2016's Goldmont, AMD since Zen).
+        case extensions
+
+        /// Whether this CPU can run the engine.
+        public var isAvailable: Bool { self == .portable || SHA256.cpuHasExtensions }
+
+        /// The fastest engine this CPU can run.
+        public static let fastest: Engine = SHA256.cpuHasExtensions ? .extensions : .portable
+
+        public var description: String { self == .portable ? "portable" : "extensions" }
+    }
+
+    /// A hash that uses `engine` (by default the fastest this CPU can run).
+    public init(engine: Engine = .fastest) {
+        precondition(engine.isAvailable, "this CPU has no SHA extensions")
+        self.engine = engine
+        pending.reserveCapacity(64)
+    }
 
     /// The digest of `bytes`, in one call.
     public static func hash(_ bytes: some Collection<UInt8>) -> Digest {
@@ -70,7 +95,7 @@ public struct SHA256: Sendable {
 
     /// The 64 round constants: the first 32 bits of the fractional parts of the cube roots
     /// of the first 64 primes.
-    private static let k: [UInt32] = [
+    static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
         0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -83,6 +108,15 @@ public struct SHA256: Sendable {
 
     /// Mixes `blocks` 64-byte blocks starting at `data` into the state.
     private mutating func compress(_ data: UnsafeRawPointer, blocks: Int) {
+        if engine == .extensions {
+            compressWithExtensions(data, blocks: blocks)
+        } else {
+            compressPortably(data, blocks: blocks)
+        }
+    }
+
+    /// The 64 rounds of each block, in Swift.
+    private mutating func compressPortably(_ data: UnsafeRawPointer, blocks: Int) {
         var h0 = self.h0, h1 = self.h1, h2 = self.h2, h3 = self.h3
         var h4 = self.h4, h5 = self.h5, h6 = self.h6, h7 = self.h7
         SHA256.k.withUnsafeBufferPointer { k in
