@@ -19,7 +19,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,10 +147,15 @@ static void run_child(const struct dsk_spawn_attr *attr, int report_fd, pid_t pa
 
     // Become uid/gid (0 = root of a new user namespace). Done before exec, because exec
     // keeps capabilities only for a process that is root in its user namespace.
+    // The kernel changes credentials per thread; glibc's setgroups, setresgid and setresuid
+    // then make every other thread of the process follow. But this child was made by clone3,
+    // not by glibc's fork, so glibc still believes the parent's threads are ours: it would
+    // signal threads that do not exist here and wait forever for any that was half-started
+    // at the moment of the clone. The raw system calls change this one thread, all there is.
     if (attr->set_credentials) {
-        if (setgroups(0, NULL) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
-        if (setresgid(attr->gid, attr->gid, attr->gid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
-        if (setresuid(attr->uid, attr->uid, attr->uid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        if (syscall(SYS_setgroups, 0, NULL) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        if (syscall(SYS_setresgid, attr->gid, attr->gid, attr->gid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
+        if (syscall(SYS_setresuid, attr->uid, attr->uid, attr->uid) == -1) fail(report_fd, DSK_SPAWN_CREDENTIALS);
         // A change of credentials clears the parent-death signal.
         if (attr->pdeath_signal != 0 && prctl(PR_SET_PDEATHSIG, attr->pdeath_signal, 0, 0, 0) == -1)
             fail(report_fd, DSK_SPAWN_PDEATHSIG);

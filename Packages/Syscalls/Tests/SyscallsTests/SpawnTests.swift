@@ -218,6 +218,67 @@ struct HeldSpawnTests {
         #expect(try spawn.output().output == "65534\n65534\n65534\n")
     }
 
+    /// A flag and a count shared by the threads of `credentialsWhileThreadsComeAndGo`.
+    final class Shared: @unchecked Sendable {
+        let lock = Lock()
+        var stop = false
+        var spawned = 0
+        var failure: String?
+    }
+
+    @Test("credentials are taken while other threads start and end (glibc's setgroups in the child would wait for them forever)",
+          .enabled(if: isRoot, "setresuid needs root"))
+    func credentialsWhileThreadsComeAndGo() throws {
+        let shared = Shared()
+        // Two threads that keep starting and joining threads: at the moment of the clone,
+        // one of them is often half-made, which is what glibc's set*id calls wait for.
+        let churners = try (0..<2).map { _ in
+            try PosixThread.start {
+                while !shared.lock.withLock({ shared.stop }) {
+                    try? PosixThread.start {}.join()
+                }
+            }
+        }
+        let spawner = try PosixThread.start {
+            for _ in 0..<300 {
+                var spawn = Spawn("/bin/true")
+                spawn.credentials = (uid: 65534, gid: 65534)
+                do {
+                    let status = try spawn.start().wait()
+                    if status != .exited(0) { shared.lock.withLock { shared.failure = "status \(status)" }; break }
+                } catch {
+                    shared.lock.withLock { shared.failure = "\(error)" }
+                    break
+                }
+                shared.lock.withLock { shared.spawned += 1 }
+            }
+        }
+        // 300 spawns take about a second; a child stuck before exec would hold start() forever,
+        // so after 30 s its children are killed (start() then fails) and the test fails.
+        var waited = 0
+        while shared.lock.withLock({ shared.spawned < 300 && shared.failure == nil }) && waited < 300 {
+            usleep(100_000)
+            waited += 1
+        }
+        let stuck = waited >= 300
+        if stuck {
+            let me = getpid()  // kill our children: the spawner's stuck child among them
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry),
+                      let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                      let fields = stat.split(separator: ")").last?.split(separator: " "),
+                      fields.count > 2, Int32(fields[1]) == me else { continue }
+                kill(pid, SIGKILL)
+            }
+        }
+        spawner.join()
+        shared.lock.withLock { shared.stop = true }
+        for churner in churners { churner.join() }
+        #expect(stuck == false, "a child hung before exec after \(shared.spawned) spawns")
+        #expect(shared.failure == nil)
+        #expect(shared.spawned == 300)
+    }
+
     @Test("in a new user namespace, written maps and uid 0 keep the namespace's capabilities",
           .enabled(if: isRoot, "needs root"))
     func userNamespace() throws {
