@@ -14,6 +14,7 @@ work=$(mktemp -d /tmp/dosirak-bench-XXXXXX)
 registry_pid=""
 dockerd_pid=""
 netns=""
+loop=""
 cleanup() {
     if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
     if [ -n "$dockerd_pid" ]; then
@@ -22,6 +23,7 @@ cleanup() {
         [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
     fi
     for m in $(awk '{print $5}' /proc/self/mountinfo | grep "^$work" | sort -r); do umount -l "$m" 2>/dev/null || true; done
+    [ -n "$loop" ] && losetup -d "$loop" 2>/dev/null || true
     [ -n "$netns" ] && ip netns delete "$netns" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -119,11 +121,21 @@ name=127.0.0.1:$port/bench/image:1
 inside "$helper" push "$work/source" "$name" > /dev/null
 # The registry's blobs in the page cache for every puller alike.
 cat "$work"/registry/storage/docker/registry/v2/blobs/sha256/*/*/data > /dev/null
+# Both stores live on a file system of the bench's own: ext4 with a journal, as mkfs makes it
+# and most machines have, in a file on a loop device. (An ext4 without a journal, such as this
+# machine's disk may be, skips every inode freed in the last minute when it allocates one: the
+# pulls would pay for the previous rounds' deleted files, more and more with every round.)
+mkdir -p "$work/fs"
+truncate -s 8G "$work/fs.img"
+mkfs.ext4 -q -F "$work/fs.img"
+loop=$(losetup --find --show --direct-io=on "$work/fs.img")
+mount "$loop" "$work/fs"
+echo "   stores on a fresh ext4 (with a journal) on $loop"
 # One pull by dosirak into an empty store, and (with docker) one by the private dockerd into an
 # empty one, per round; the order alternates, since whichever pulls second finds ext4 busier.
 pull_ours() {
-    rm -rf "$work/pulled"; sync
-    local start=$(now); inside "$helper" pull "$work/pulled" "$name" > /dev/null; seconds "$start" "$(now)"
+    rm -rf "$work/fs/pulled"; sync
+    local start=$(now); inside "$helper" pull "$work/fs/pulled" "$name" > /dev/null; seconds "$start" "$(now)"
 }
 pull_docker() {
     dk rmi -f "$name" > /dev/null 2>&1 || true; sync
@@ -133,7 +145,7 @@ have_docker=no
 if command -v dockerd > /dev/null && command -v docker > /dev/null; then
     # A private dockerd (its own data root, socket and exec root) in the bench's namespace; a
     # registry on 127.0.0.1 is one Docker talks plain HTTP to without being told.
-    nsenter --net=/run/netns/"$netns" -- dockerd --data-root "$work/docker-data" --exec-root "$work/docker-exec" \
+    nsenter --net=/run/netns/"$netns" -- dockerd --data-root "$work/fs/docker-data" --exec-root "$work/docker-exec" \
         --pidfile "$work/docker.pid" -H "unix://$work/docker.sock" --bridge=none --iptables=false --ip6tables=false \
         > "$work/dockerd.log" 2>&1 &
     dockerd_pid=$!
