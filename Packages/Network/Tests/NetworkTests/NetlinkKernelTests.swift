@@ -58,6 +58,20 @@ struct NetlinkKernelTests {
         #expect(try inside.link(named: "eth0") == nil)
     }
 
+    @Test("a link that vanishes between its look-up and its delete is no such link, not a netlink error")
+    func vanishedLink() throws {
+        let host = try TestNamespace()
+        defer { host.close() }
+        let netlink = try host.namespace.socket()
+        try netlink.createVethPair(named: "dskv3", peer: "dskp3")
+        let index = try #require(try netlink.link(named: "dskv3")?.index)
+        try netlink.deleteLink("dskv3")
+        #expect(try netlink.link(named: "dskp3") == nil)
+        // What a delete meets when the kernel removed the pair after we looked it up.
+        #expect(throws: NetworkError.noSuchLink("dskv3")) { try netlink.deleteLink(index: index, name: "dskv3") }
+        #expect(throws: NetworkError.noSuchLink("dskv3")) { try netlink.deleteLink("dskv3") }
+    }
+
     @Test("a veth peer can be born in another namespace, with its name and MTU, never on the host")
     func bornInNamespace() throws {
         let host = try TestNamespace(), container = try TestNamespace()

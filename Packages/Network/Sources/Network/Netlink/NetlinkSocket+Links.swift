@@ -87,6 +87,17 @@ extension NetlinkSocket {
 
     /// Deletes the link (both ends, for a veth).
     public func deleteLink(_ name: String) throws {
-        try perform(RouteRequest.deleteLink(index: try index(of: name)), "delete link \(name)")
+        try deleteLink(index: try index(of: name), name: name)
+    }
+
+    /// Deletes the link at `index`. A link can vanish between its look-up and the delete (a
+    /// dying network namespace takes its veth pair with it): the kernel's ENODEV then says
+    /// the same as a look-up that finds nothing.
+    func deleteLink(index: Int32, name: String) throws {
+        do {
+            try perform(RouteRequest.deleteLink(index: index), "delete link \(name)")
+        } catch NetworkError.netlink(_, let errno, _) where errno.rawValue == ENODEV {
+            throw NetworkError.noSuchLink(name)
+        }
     }
 }
