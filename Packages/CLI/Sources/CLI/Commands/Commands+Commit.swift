@@ -79,7 +79,7 @@ extension Context {
     /// Nothing is named until the image is complete.
     func commit(_ entry: ContainerEntry, reference: Reference?, author: String?, message: String?,
                 changes: [String], pause: Bool) throws -> Image {
-        let base = try images.image(manifest: try Digest(parsing: entry.imageManifest))
+        let base = try image(of: entry)
         let overlay = Overlay(lowerDirectories: base.lowerDirectories, directory: containers.layerDirectory(entry.id))
         var thaw: (() -> Void)?
         if pause, entry.state.status == .running, var container = runtimeContainer(entry) {
@@ -213,7 +213,7 @@ final class ContainerFileSystem {
             } else {
                 let lock = try FileLock.acquire(context.containers.directory(entry.id) + "/lock")
                 undo.append { lock.release() }
-                let image = try context.images.image(manifest: try Digest(parsing: entry.imageManifest))
+                let image = try context.image(of: entry)
                 let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: context.containers.layerDirectory(entry.id))
                 if !overlay.isMounted {
                     try overlay.mount(volatile: entry.options.remove)

@@ -64,7 +64,7 @@ extension Context {
         let options = entry.options
         let files = containers.filesDirectory(entry.id)
         let layer = containers.layerDirectory(entry.id)
-        let lower = (try? images.image(manifest: Digest(parsing: entry.imageManifest)))?.lowerDirectories ?? []
+        let lower = (try? image(of: entry))?.lowerDirectories ?? []
         var portBindings: [(String, JSONValue)] = []
         for text in options.publish {
             for port in (try? RunOptions.portMappings(text)) ?? [] {

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import Layers
 import Network
 import Relay
 import Runtime
@@ -30,11 +29,11 @@ enum ContainerMonitor {
         // to prepare, and closed the socket) means there is nothing to do.
         if report == nil {
             let control = FileDescriptor(rawValue: 3)
-            let image = Result { try context.images.image(manifest: try Digest(parsing: entry.imageManifest)) }
+            let image = Result { try context.image(of: entry) }
             guard let bytes = try? control.read(upTo: 4096), !bytes.isEmpty,
                   case .prepared = try? JSONDecoder().decode(MonitorMessage.self, from: Data(bytes)) else { exit(0) }
             do {
-                (options.spec, options.specText) = try context.writeBundle(entry, image: try image.get())
+                options.specFile = try context.writeBundle(entry, image: try image.get())
             } catch {
                 // As a failed create: reported to the launcher, recorded, and cleaned up.
                 let failure = MonitorMessage.failed("\(error)", exitCode: 125)

@@ -29,7 +29,7 @@ extension Context {
     /// `-p` and `-P`: the ports to publish on the container's first network.
     func publishedPorts(_ entry: ContainerEntry) throws -> [PortMapping] {
         var ports = try entry.options.publish.flatMap { try RunOptions.portMappings($0) }
-        if entry.options.publishAll, let image = try? images.image(manifest: .init(parsing: entry.imageManifest)) {
+        if entry.options.publishAll, let image = try? image(of: entry) {
             // Every port the image exposes, on a free host port.
             for exposed in image.configuration.config?.ports ?? [] {
                 let parts = exposed.split(separator: "/")

@@ -102,16 +102,7 @@ extension Context {
     /// runtime creates the container: the overlay mounted, new volumes filled from the image,
     /// the working directory, /etc/hostname, /etc/hosts and /etc/resolv.conf.
     func prepare(_ entry: ContainerEntry) throws {
-        let image: Image
-        if let read = imagesRead[entry.imageManifest] {
-            image = read
-        } else {
-            do {
-                image = try images.image(manifest: try Digest(parsing: entry.imageManifest))
-            } catch {
-                throw CommandError.failed("the image of \(entry.name) (\(entry.image)) is gone: \(error)")
-            }
-        }
+        let image = try image(of: entry)
         let overlay = Overlay(lowerDirectories: image.lowerDirectories, directory: containers.layerDirectory(entry.id))
         // `--rm`: the changes go with the container, so the overlay need never sync them.
         try overlay.mount(volatile: entry.options.remove)
@@ -136,7 +127,7 @@ extension Context {
     /// bytes: the monitor does this once `start` has prepared the file system (the user named
     /// by `-u` is looked up in the container's /etc/passwd), and creates the container from
     /// them without reading the file back.
-    func writeBundle(_ entry: ContainerEntry, image: Image) throws -> (Spec, [UInt8]) {
+    func writeBundle(_ entry: ContainerEntry, image: Image) throws -> SpecFile {
         let spec = try spec(for: entry, image: image)
         // Compact: the runtime reads it, not people (`inspect` shows the settings), and with
         // Docker's seccomp profile a pretty, sorted one took 1 ms more to write and read.
@@ -145,7 +136,7 @@ extension Context {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let bytes = try encoder.encode(spec)
         try ContainerIndex.replace(containers.bundle(entry.id) + "/config.json", with: bytes, durable: false)
-        return (spec, Array(bytes))
+        return SpecFile(spec: spec, text: Array(bytes))
     }
 
     /// The three files every container gets, before its network is known: on a bridge

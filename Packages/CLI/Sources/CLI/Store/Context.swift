@@ -68,6 +68,19 @@ public final class Context: @unchecked Sendable {
     /// the container, and needs it again a moment later to start it.
     var imagesRead: [String: Image] = [:]
 
+    /// The image `entry` was created from: as this command read it already, or from the store.
+    /// An image removed meanwhile (`rmi -f`) is an error that says so.
+    func image(of entry: ContainerEntry) throws -> Image {
+        if let read = imagesRead[entry.imageManifest] { return read }
+        do {
+            let image = try images.image(manifest: try Digest(parsing: entry.imageManifest))
+            imagesRead[entry.imageManifest] = image
+            return image
+        } catch {
+            throw CommandError.failed("the image of \(entry.name) (\(entry.image)) is gone: \(error)")
+        }
+    }
+
     /// Prints a line to our stdout.
     public func say(_ text: String) {
         output.say(text)

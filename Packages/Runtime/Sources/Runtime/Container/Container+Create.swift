@@ -20,10 +20,8 @@ extension Container {
         public var initArguments = ["init"]
         /// Hand init over (OCI `create`: a later `start` runs it), or keep it (`run`).
         public var handOff = true
-        /// config.json, when the caller has read it already (the monitor has); nil: read here.
-        public var spec: Spec?
-        /// config.json's bytes as the caller read them, kept as the container's copy.
-        public var specText: [UInt8]?
+        /// config.json, when the caller has it already (the monitor has); nil: read here.
+        public var specFile: SpecFile?
         /// Runs while init builds the container's file tree, with init's PID: its namespaces
         /// exist (the monitor connects the network here, so that the two overlap).
         public var whileInitPrepares: (@Sendable (ProcessID) throws -> Void)?
@@ -49,7 +47,8 @@ extension Container {
     public static func create(id: String, options: CreateOptions, store: ContainerStore = ContainerStore()) throws -> Attached {
         try ContainerStore.validate(id: id)
         let bundle = options.bundle.hasPrefix("/") ? options.bundle : FileManager.default.currentDirectoryPath + "/" + options.bundle
-        let (spec, specText) = try options.spec.map { ($0, options.specText) } ?? Spec.loadWithText(bundle: bundle)
+        let specFile = try options.specFile ?? Spec.loadWithText(bundle: bundle)
+        let spec = specFile.spec
         try spec.validate()
         try store.prepare()
 
@@ -66,7 +65,7 @@ extension Container {
         do {
             let lock = try store.lock(id)
             defer { lock.release() }
-            let attached = try build(id: id, bundle: bundle, spec: spec, specText: specText, options: options, store: store,
+            let attached = try build(id: id, bundle: bundle, specFile: specFile, options: options, store: store,
                                      undo: &undo)
             return attached
         } catch {
@@ -75,8 +74,9 @@ extension Container {
         }
     }
 
-    private static func build(id: String, bundle: String, spec: Spec, specText: [UInt8]?, options: CreateOptions,
+    private static func build(id: String, bundle: String, specFile: SpecFile, options: CreateOptions,
                               store: ContainerStore, undo: inout [() -> Void]) throws -> Attached {
+        let spec = specFile.spec
         // A first record, so that a crash from here on leaves something the next command can
         // find, report as stopped, and delete.
         let cgroupName = Container.cgroupName(spec.linux?.cgroupsPath, id: id)
@@ -84,7 +84,7 @@ extension Container {
             id: id, bundle: bundle, rootfs: try spec.rootfs(bundle: bundle), status: .creating, process: nil,
             creator: ProcessIdentity.of(getpid()), cgroup: cgroupName, created: Date(), owner: getuid(),
             annotations: spec.annotations, spec: spec)
-        try store.saveSpec(record, text: specText)
+        try store.saveSpec(record, text: specFile.text)
         try store.save(record)
 
         // The cgroup first: limits are in place before the first process exists.

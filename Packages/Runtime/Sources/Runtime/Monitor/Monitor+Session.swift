@@ -17,13 +17,13 @@ extension Monitor {
         var startedAt = Date()
 
         init(_ options: MonitorOptions, store: ContainerStore, whileCreating: @escaping @Sendable (ProcessID) throws -> Void) throws {
-            let (spec, specText) = try options.spec.map { ($0, options.specText) } ?? Spec.loadWithText(bundle: options.bundle)
+            let specFile = try options.specFile ?? Spec.loadWithText(bundle: options.bundle)
+            let spec = specFile.spec
             let null = try FileDescriptor.open("/dev/null", .readWrite)
             defer { try? null.close() }
             var createOptions = Container.CreateOptions(bundle: options.bundle)
             createOptions.handOff = false
-            createOptions.spec = spec
-            createOptions.specText = specText
+            createOptions.specFile = specFile
             createOptions.initExecutable = options.initExecutable
             createOptions.initArguments = options.initArguments
             createOptions.whileInitPrepares = whileCreating

@@ -24,11 +24,9 @@ public struct MonitorOptions: Codable, Sendable {
     /// What the relay runs when the container has ended: this monitor again, told how
     /// (`ExitRecord(arguments:)` reads what the relay adds).
     public var exitCommand: [String] = []
-    /// config.json and its bytes, when the program that runs the monitor has just written
-    /// them: created from these, the container's spec is not read and decoded again.
-    /// nil: read from the bundle.
-    public var spec: Spec?
-    public var specText: [UInt8]?
+    /// config.json, when the program that runs the monitor has just written it: created from
+    /// this, the container's spec is not read and decoded again. nil: read from the bundle.
+    public var specFile: SpecFile?
 
     public init(id: String, bundle: String, runtimeRoot: String, logPath: String?, attachSocket: String, interactive: Bool) {
         self.id = id

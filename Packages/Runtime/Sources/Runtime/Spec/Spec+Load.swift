@@ -1,16 +1,28 @@
 import FoundationEssentials
 import Syscalls
 
+/// config.json as read (or just written): the spec and its bytes, which `create` keeps as the
+/// container's copy without encoding the spec again.
+public struct SpecFile: Codable, Sendable {
+    public var spec: Spec
+    public var text: [UInt8]
+
+    public init(spec: Spec, text: [UInt8]) {
+        self.spec = spec
+        self.text = text
+    }
+}
+
 extension Spec {
     /// Reads `config.json` from a bundle directory.
     public static func load(bundle: String) throws -> Spec {
         try loadWithText(bundle: bundle).spec
     }
 
-    /// Reads `config.json` from a bundle directory; also returns its bytes as read, so that
-    /// `create` can keep a copy without encoding the spec again.
-    public static func loadWithText(bundle: String) throws -> (spec: Spec, text: [UInt8]) {
-        try load(Spec.self, bundle: bundle)
+    /// Reads `config.json` from a bundle directory, with its bytes as read.
+    public static func loadWithText(bundle: String) throws -> SpecFile {
+        let (spec, text) = try load(Spec.self, bundle: bundle)
+        return SpecFile(spec: spec, text: text)
     }
 
     /// Reads `config.json` from a bundle directory as `type`: the spec, or the part of it a
