@@ -172,6 +172,10 @@ func tour() throws {
         say("   wget http://\(address):8080/ -> \(try onHost(["wget", "-q", "-O", "-", "http://\(address):8080/"]))")
     }
     say("   route_localnet on \(network.bridge): \(try String(contentsOfFile: "/proc/sys/net/ipv4/conf/\(network.bridge)/route_localnet", encoding: .utf8).trimmingCharacters(in: .newlines))")
+    if let (program, cgroup) = store.firewall.shortcutProgram() {
+        say("   the host's connect() to 127.0.0.1:8080 goes straight to \(endpoint.address):80:")
+        say("     eBPF program \(program), attached to \(cgroup) (the root cgroup)")
+    }
     say("   the rules, in table ip dosirak:")
     let listing = try store.firewall.listing() ?? ""
     for line in listing.split(separator: "\n") where line.contains("dnat to") || line.contains("masquerade") {
@@ -184,7 +188,8 @@ func tour() throws {
     containers = []
     try store.remove("demo")
     let links = try NetlinkSocket().links().map(\.name)
-    say("   links left: \(links.joined(separator: " ")); nftables tables left: \(try store.firewall.listing() == nil ? "none" : "dosirak")")
+    say("   links left: \(links.joined(separator: " ")); nftables tables left: \(try store.firewall.listing() == nil ? "none" : "dosirak")" +
+        "; eBPF programs left: \(store.firewall.shortcutProgram() == nil ? "none" : "1")")
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())

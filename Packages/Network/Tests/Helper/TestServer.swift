@@ -58,8 +58,34 @@ enum TestServer {
             guard socket.waitReadable(milliseconds: 3000) else { throw NetworkError.system("udp \(host):\(port)", .timedOut) }
             return String(decoding: try socket.receive().bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = try connectTCP(host: host, address: address, port: port)
         defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Connects over TCP and tells where the socket is connected to (`getpeername`), as
+    /// `ADDRESS:PORT`: the address asked for, unless something rewrote it on `connect()`.
+    static func peer(host: String, port: UInt16) throws -> String {
+        let fd = try connectTCP(host: host, address: try resolve(host), port: port)
+        defer { close(fd) }
+        var peer = sockaddr_in()
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let got = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &size) }
+        }
+        guard got == 0 else { throw NetworkError.system("getpeername", Errno.current) }
+        return "\(IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr))):\(UInt16(bigEndian: peer.sin_port))"
+    }
+
+    static func connectTCP(host: String, address: IPv4Address, port: UInt16) throws -> CInt {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var timeout = timeval(tv_sec: 3, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -70,14 +96,11 @@ enum TestServer {
         let connected = withUnsafePointer(to: &socketAddress) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw NetworkError.system("connect \(host):\(port)", Errno.current) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            data += buffer[0..<n]
+        guard connected == 0 else {
+            let error = Errno.current
+            close(fd)
+            throw NetworkError.system("connect \(host):\(port)", error)
         }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return fd
     }
 }

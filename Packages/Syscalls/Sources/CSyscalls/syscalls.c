@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <linux/seccomp.h>
@@ -190,6 +191,85 @@ int dsk_get_seccomp(void) { return prctl(PR_GET_SECCOMP, 0, 0, 0, 0); }
 int dsk_seccomp_set_filter(const struct sock_filter *filter, unsigned short count, unsigned int flags) {
     struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)filter };
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+// MARK: - eBPF programs
+
+static int bpf_call(int command, union bpf_attr *attributes) {
+    return (int)syscall(SYS_bpf, command, attributes, sizeof(*attributes));
+}
+
+int dsk_bpf_prog_load(uint32_t type, uint32_t expected_attach_type, const uint64_t *instructions,
+                      uint32_t count, const char *license, const char *name, char *log, uint32_t log_size) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.prog_type = type;
+    attributes.expected_attach_type = expected_attach_type;
+    attributes.insns = (uint64_t)(uintptr_t)instructions;
+    attributes.insn_cnt = count;
+    attributes.license = (uint64_t)(uintptr_t)license;
+    strncpy(attributes.prog_name, name, sizeof(attributes.prog_name) - 1);
+    if (log != NULL && log_size > 0) {
+        log[0] = 0;
+        attributes.log_level = 1;
+        attributes.log_buf = (uint64_t)(uintptr_t)log;
+        attributes.log_size = log_size;
+    }
+    return bpf_call(BPF_PROG_LOAD, &attributes);
+}
+
+static int attach_or_detach(int command, int target, int program, uint32_t attach_type, uint32_t flags) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.target_fd = (uint32_t)target;
+    attributes.attach_bpf_fd = (uint32_t)program;
+    attributes.attach_type = attach_type;
+    attributes.attach_flags = flags;
+    return bpf_call(command, &attributes);
+}
+
+int dsk_bpf_prog_attach(int target, int program, uint32_t attach_type, uint32_t flags) {
+    return attach_or_detach(BPF_PROG_ATTACH, target, program, attach_type, flags);
+}
+
+int dsk_bpf_prog_detach(int target, int program, uint32_t attach_type) {
+    return attach_or_detach(BPF_PROG_DETACH, target, program, attach_type, 0);
+}
+
+int dsk_bpf_prog_query(int target, uint32_t attach_type, uint32_t *ids, uint32_t *count) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.query.target_fd = (uint32_t)target;
+    attributes.query.attach_type = attach_type;
+    attributes.query.prog_ids = (uint64_t)(uintptr_t)ids;
+    attributes.query.prog_cnt = *count;
+    int result = bpf_call(BPF_PROG_QUERY, &attributes);
+    *count = attributes.query.prog_cnt;
+    return result;
+}
+
+int dsk_bpf_prog_get_fd_by_id(uint32_t id) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.prog_id = id;
+    return bpf_call(BPF_PROG_GET_FD_BY_ID, &attributes);
+}
+
+int dsk_bpf_prog_info(int program, char name[16], uint32_t *id) {
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof(info));
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.info.bpf_fd = (uint32_t)program;
+    attributes.info.info_len = sizeof(info);
+    attributes.info.info = (uint64_t)(uintptr_t)&info;
+    int result = bpf_call(BPF_OBJ_GET_INFO_BY_FD, &attributes);
+    if (result == 0) {
+        memcpy(name, info.name, 16);
+        name[15] = 0;
+        *id = info.id;
+    }
+    return result;
 }
 
 // MARK: - Capabilities

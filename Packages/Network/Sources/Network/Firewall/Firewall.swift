@@ -21,6 +21,8 @@ public struct Firewall: Sendable {
     /// into): a change that leaves the table as it was, such as a container without
     /// published ports coming or going, then runs no `nft` at all. Nil: always write.
     public var appliedFile: String?
+    /// Whether the host's own connections to published TCP ports skip NAT (`PortShortcut`).
+    public var shortcuts = true
 
     public init(host: NetworkNamespace = .current, nft: String = "/usr/sbin/nft") {
         self.host = host
@@ -32,8 +34,7 @@ public struct Firewall: Sendable {
     /// to 127.0.0.1 may be rewritten to a container and leave through the bridge.
     public func apply(networks: [BridgeNetwork], endpoints: [Endpoint]) throws {
         if networks.isEmpty {
-            try run(Firewall.removal)
-            if let appliedFile { unlink(appliedFile) }
+            try remove()
             return
         }
         try host.perform {
@@ -44,9 +45,10 @@ public struct Firewall: Sendable {
             }
         }
         let script = Firewall.ruleset(networks: networks, endpoints: endpoints)
-        let stamp = (try? host.perform { Firewall.namespaceStamp() }).map { $0 + "\n" + script }
+        let stamp = (try? host.perform { Firewall.namespaceStamp() }).map { $0 + (shortcuts ? "" : " no-shortcuts") + "\n" + script }
         if let appliedFile, let stamp, (try? String(contentsOfFile: appliedFile, encoding: .utf8)) == stamp { return }
         try run(script)
+        installShortcuts(shortcuts ? PortShortcut.shortcuts(networks: networks, endpoints: endpoints) : [])
         if let appliedFile, let stamp { try? stamp.write(toFile: appliedFile, atomically: true, encoding: .utf8) }
     }
 
@@ -59,10 +61,30 @@ public struct Firewall: Sendable {
         return "boot \(boot.trimmingWhitespace()) netns \(info.st_dev):\(info.st_ino)"
     }
 
-    /// Deletes the table, if it is there (and forgets it was written).
+    /// Deletes the table, if it is there, and the shortcuts (and forgets it was written).
     public func remove() throws {
         try run(Firewall.removal)
+        installShortcuts([])
         if let appliedFile { unlink(appliedFile) }
+    }
+
+    /// The shortcuts are an optimisation: where the kernel will not have them (no cgroup v2,
+    /// no eBPF), the rules carry these connections as they carry all the others.
+    func installShortcuts(_ shortcuts: [PortShortcut]) {
+        try? host.perform { try PortShortcut.install(shortcuts) }
+    }
+
+    /// The name of the host's shortcut program and the cgroup it is attached to, if it is.
+    public func shortcutProgram() -> (name: String, cgroup: String)? {
+        guard let cgroup = PortShortcut.cgroupRoot(),
+              let name = try? host.perform({ PortShortcut.programName(try PortShortcut.namespaceCookie()) }),
+              PortShortcut.attachedNames().contains(name) else { return nil }
+        return (name, cgroup)
+    }
+
+    /// The names of the shortcut programs attached now (the host's, and any other namespace's).
+    static func shortcutPrograms() -> [String] {
+        PortShortcut.attachedNames()
     }
 
     /// `table` first, so that `delete` never fails on a missing table.

@@ -98,6 +98,22 @@ int dsk_get_seccomp(void);
 /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog); needs no_new_privs or CAP_SYS_ADMIN.
 int dsk_seccomp_set_filter(const struct sock_filter *filter, unsigned short count, unsigned int flags);
 
+// MARK: - eBPF programs (bpf(2): one system call, a command and a union of arguments)
+
+/// BPF_PROG_LOAD. `instructions` are `count` 8-byte `struct bpf_insn`; on a refusal the
+/// verifier's explanation is left in `log` (`log_size` bytes). Returns the program's fd.
+int dsk_bpf_prog_load(uint32_t type, uint32_t expected_attach_type, const uint64_t *instructions,
+                      uint32_t count, const char *license, const char *name, char *log, uint32_t log_size);
+/// BPF_PROG_ATTACH / BPF_PROG_DETACH of `program` at `attach_type` of `target` (a cgroup's fd).
+int dsk_bpf_prog_attach(int target, int program, uint32_t attach_type, uint32_t flags);
+int dsk_bpf_prog_detach(int target, int program, uint32_t attach_type);
+/// BPF_PROG_QUERY: the ids of the programs attached there; `count` in: room, out: how many.
+int dsk_bpf_prog_query(int target, uint32_t attach_type, uint32_t *ids, uint32_t *count);
+/// BPF_PROG_GET_FD_BY_ID: a descriptor for the loaded program `id`.
+int dsk_bpf_prog_get_fd_by_id(uint32_t id);
+/// BPF_OBJ_GET_INFO_BY_FD for a program: its name (16 bytes, NUL-terminated) and id.
+int dsk_bpf_prog_info(int program, char name[16], uint32_t *id);
+
 // MARK: - Capabilities (capget(2), capset(2), version 3: 64 bits per set)
 
 struct dsk_capabilities {
