@@ -70,18 +70,21 @@ enum TestServer {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Connects over TCP and tells where the socket is connected to (`getpeername`), as
-    /// `ADDRESS:PORT`: the address asked for, unless something rewrote it on `connect()`.
-    static func peer(host: String, port: UInt16) throws -> String {
+    /// Connects over TCP and tells the socket's two ends, `LOCAL PEER` (`getsockname`,
+    /// `getpeername`), each as `ADDRESS:PORT`.
+    static func ends(host: String, port: UInt16) throws -> String {
         let fd = try connectTCP(host: host, address: try resolve(host), port: port)
         defer { close(fd) }
-        var peer = sockaddr_in()
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let got = withUnsafeMutablePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &size) }
+        func end(_ call: (CInt, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt) throws -> String {
+            var address = sockaddr_in()
+            var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let got = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &size) }
+            }
+            guard got == 0 else { throw NetworkError.system("getsockname/getpeername", Errno.current) }
+            return "\(IPv4Address(UInt32(bigEndian: address.sin_addr.s_addr))):\(UInt16(bigEndian: address.sin_port))"
         }
-        guard got == 0 else { throw NetworkError.system("getpeername", Errno.current) }
-        return "\(IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr))):\(UInt16(bigEndian: peer.sin_port))"
+        return try end(getsockname) + " " + end(getpeername)
     }
 
     static func connectTCP(host: String, address: IPv4Address, port: UInt16) throws -> CInt {

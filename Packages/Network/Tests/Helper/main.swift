@@ -2,7 +2,7 @@
 //   container DIR HOSTNAME -- CMD...   a container's first process: its /etc files from DIR, then CMD
 //   serve tcp|udp PORT TEXT            answers every connection/datagram with "TEXT to PEER-IP"
 //   request tcp|udp HOST PORT          connects (HOST by name through /etc/resolv.conf) and prints the answer
-//   peer HOST PORT                     connects over TCP and prints where the socket went (getpeername)
+//   ends HOST PORT                     connects over TCP and prints the socket's two ends: LOCAL PEER
 //   allocate DIR SUBNET OWNER          one IPAM allocation, printed
 //   attach ROOT NETWORK ID NAME PID [-p SPEC]...   attaches container PID (for crash and concurrency tests)
 //   dns ARGS...                        a DNS responder (DNSResponder)
@@ -31,8 +31,8 @@ do {
     case "request" where arguments.count == 4:
         print(try TestServer.request(transport: arguments[1], host: arguments[2], port: UInt16(arguments[3])!))
 
-    case "peer" where arguments.count == 3:
-        print(try TestServer.peer(host: arguments[1], port: UInt16(arguments[2])!))
+    case "ends" where arguments.count == 3:
+        print(try TestServer.ends(host: arguments[1], port: UInt16(arguments[2])!))
 
     case "allocate" where arguments.count == 4:
         let subnet = Subnet(arguments[2])!
@@ -56,7 +56,7 @@ do {
         try DNSResponder.run(try DNSResponder.Configuration(arguments: Array(arguments.dropFirst())))
 
     default:
-        fail("usage: container|serve|request|peer|allocate|attach|dns ...")
+        fail("usage: container|serve|request|ends|allocate|attach|dns ...")
     }
 } catch {
     fail("\(error)")

@@ -20,31 +20,36 @@ struct EBPFInstructionTests {
         #expect(EBPFInstruction.load64(1, 0x1122_3344_5566_7788).map(\.encoded) == [0x5566_7788_0000_0118, 0x1122_3344_0000_0000])
     }
 
-    @Test("every jump of the program lands inside it, and the last two instructions allow the connect",
+    @Test("every jump of the programs lands inside them, and the last two instructions allow the call",
           arguments: [0, 1, 3])
     func jumps(count: Int) {
         let shortcuts = (0..<count).map {
             PortShortcut(published: IPv4Address(0x7f00_0001), publishedPort: UInt16(8080 + $0),
                          container: IPv4Address(0xac12_0002 + UInt32($0)), containerPort: 80)
         }
-        let code = PortShortcut.program(shortcuts, namespaceCookie: 42)
-        #expect(code.count == 11 + 5 * count)
-        #expect(code.suffix(2) == [.move(0, value: 1), .exit])
-        let done = code.count - 2
-        for (index, instruction) in code.enumerated() {
-            let kind = instruction.code & 0x07
-            let operation = instruction.code & 0xf0
-            guard kind == EBPFInstruction.jmp || kind == EBPFInstruction.jmp32,
-                  operation != EBPFInstruction.callOperation, operation != EBPFInstruction.exitOperation else { continue }
-            let target = index + 1 + Int(instruction.offset)
-            #expect(target > index && target <= done, "instruction \(index) jumps to \(target)")
+        let code = PortShortcut.program(shortcuts, namespaceCookie: 42, map: 3)
+        #expect(code.count == (count == 0 ? 2 : 25 + 5 * count))
+        let remember = 10 + 5 * count
+        for program in [code, PortShortcut.peerProgram(map: 3)] {
+            #expect(program.suffix(2) == [.move(0, value: 1), .exit])
+            let done = program.count - 2
+            for (index, instruction) in program.enumerated() {
+                let kind = instruction.code & 0x07
+                let operation = instruction.code & 0xf0
+                guard kind == EBPFInstruction.jmp || kind == EBPFInstruction.jmp32,
+                      operation != EBPFInstruction.callOperation, operation != EBPFInstruction.exitOperation else { continue }
+                let target = index + 1 + Int(instruction.offset)
+                #expect(target > index && target <= done, "instruction \(index) jumps to \(target)")
+            }
         }
-        // A block's "no" goes to the next block (or to done), its last jump to done.
+        // A block's "no" goes to the next block, its last jump to the part that remembers;
+        // after the blocks, "no shortcut" goes to done.
         for block in 0..<count {
             let start = 9 + 5 * block
             #expect(start + 1 + Int(code[start].offset) == start + 5)
-            #expect(start + 5 + Int(code[start + 4].offset) == done)
+            #expect(start + 5 + Int(code[start + 4].offset) == remember)
         }
+        if count > 0 { #expect(remember + Int(code[remember - 1].offset) == code.count - 2) }
     }
 
     @Test("shortcuts: TCP only, 127.0.0.1 for a port on all addresses, the address for one on an address")
@@ -79,17 +84,22 @@ struct PortShortcutTests {
                 PortShortcut(published: IPv4Address(0x7f00_0001), publishedPort: UInt16(1000 + $0),
                              container: IPv4Address(0xac12_0002), containerPort: 80)
             }
-            let code = PortShortcut.program(shortcuts, namespaceCookie: 1).map(\.encoded)
-            let program = try BPFProgram.load(code, kind: .socketAddress, hook: .ipv4Connect, name: "dosirak_test")
-            try program.close()
+            let map = try BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 16, name: "dosirak_test")
+            defer { try? map.close() }
+            for (hook, code) in [(BPFProgram.Hook.ipv4Connect, PortShortcut.program(shortcuts, namespaceCookie: 1, map: map.rawValue)),
+                                 (.ipv4GetPeerName, PortShortcut.peerProgram(map: map.rawValue))] {
+                let program = try BPFProgram.load(code.map(\.encoded), kind: .socketAddress, hook: hook, name: "dosirak_test")
+                try program.close()
+            }
         }
     }
 
-    @Test("the host's connections to published TCP ports go straight to the container; other namespaces' do not")
+    @Test("the host's connections to published TCP ports go straight to the container, still told the address they asked for; other namespaces' are left alone")
     func straightToTheContainer() throws {
         let host = try TestHost(withOutside: true)
         defer { host.close() }
-        try host.store.create(name: "short")
+        let network = try host.store.create(name: "short")
+        let gateway = network.gateway.description
         let mine = try host.namespace.namespace.perform { PortShortcut.programName(try PortShortcut.namespaceCookie()) }
         let web = try TestContainer(host, name: "web", network: "short",
                                     ports: [try PortMapping(parsing: "8080:80"), try PortMapping(parsing: "127.0.0.1:8082:80"),
@@ -97,33 +107,43 @@ struct PortShortcutTests {
                                     command: ["serve", "tcp", "80", "web"])
         defer { web.stop() }
         try web.wait(for: "ready")
-        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 1)
+        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 2, "one on connect(), one on getpeername()")
 
-        // Rewritten on connect(): the socket's peer is the container itself.
+        // Rewritten on connect(): the connection leaves from the gateway's address, as one to
+        // the container's own address would; getpeername() still says what the client asked for.
         for (address, port) in [("127.0.0.1", "8080"), ("127.0.0.1", "8082"), (TestHost.hostAddress.description, "8083")] {
-            let (status, output) = try host.helperOnHost("peer", address, port)
-            #expect(status == .exited(0) && output.trimmed == "\(web.address):80", "\(address):\(port): \(output)")
+            let (status, output) = try host.helperOnHost("ends", address, port)
+            let ends = output.trimmed.split(separator: " ").map(String.init)
+            #expect(status == .exited(0) && ends.count == 2, "\(output)")
+            #expect(ends.first?.hasPrefix(gateway + ":") == true && ends.last == "\(address):\(port)", "\(address):\(port): \(output)")
         }
         // A port published on all addresses, asked for at the host's other address: NAT, as before.
-        let (natStatus, natPeer) = try host.helperOnHost("peer", TestHost.hostAddress.description, "8080")
-        #expect(natStatus == .exited(0) && natPeer.trimmed == "\(TestHost.hostAddress):8080", "\(natPeer)")
+        let nat = try host.helperOnHost("ends", TestHost.hostAddress.description, "8080").output.trimmed
+        #expect(nat.hasPrefix("\(TestHost.hostAddress):") && nat.hasSuffix(" \(TestHost.hostAddress):8080"), "\(nat)")
         // The server sees the gateway's address, as it does through NAT.
-        let gateway = try #require(try host.store.networks().first { $0.name == "short" }).gateway
         let (status, output) = try host.helperOnHost("request", "tcp", "127.0.0.1", "8080")
         #expect(status == .exited(0) && output.trimmed == "web to \(gateway)", "\(output)")
 
         // Another namespace's 127.0.0.1:8080 is its own (nobody listens there), not the container.
-        let (otherStatus, other) = try host.outside!.run(helper, ["peer", "127.0.0.1", "8080"])
+        let (otherStatus, other) = try host.outside!.run(helper, ["ends", "127.0.0.1", "8080"])
         #expect(otherStatus != .exited(0) && other.contains("ECONNREFUSED"), "\(other)")
 
-        // A second container: one new program for the namespace, holding both.
+        // A connection made now, held across the next change: the new programs keep the map,
+        // so it is still told 127.0.0.1:8080.
+        let held = try host.namespace.namespace.perform { try connectTCP(to: .loopback, port: 8080) }
+        defer { close(held) }
+        #expect(try peer(of: held) == "127.0.0.1:8080")
+
+        // A second container: new programs for the namespace, holding both ports.
         let second = try TestContainer(host, name: "second", network: "short", ports: [try PortMapping(parsing: "9090:80")],
                                        command: ["serve", "tcp", "80", "second"])
         defer { second.stop() }
         try second.wait(for: "ready")
-        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 1)
-        #expect(try host.helperOnHost("peer", "127.0.0.1", "9090").output.trimmed == "\(second.address):80")
-        #expect(try host.helperOnHost("peer", "127.0.0.1", "8080").output.trimmed == "\(web.address):80")
+        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 2)
+        #expect(try peer(of: held) == "127.0.0.1:8080")
+        #expect(try host.helperOnHost("ends", "127.0.0.1", "9090").output.trimmed.hasPrefix(gateway + ":"))
+        #expect(try host.helperOnHost("request", "tcp", "127.0.0.1", "9090").output.trimmed == "second to \(gateway)")
+        #expect(try host.helperOnHost("request", "tcp", "127.0.0.1", "8080").output.trimmed == "web to \(gateway)")
 
         // Gone with the last published port.
         web.stop()
@@ -143,10 +163,41 @@ struct PortShortcutTests {
         defer { web.stop() }
         try web.wait(for: "ready")
         #expect(!Firewall.shortcutPrograms().contains(mine))
-        #expect(try host.helperOnHost("peer", "127.0.0.1", "8080").output.trimmed == "127.0.0.1:8080")
+        // Through NAT the connection leaves from 127.0.0.1 (masqueraded only on the bridge).
+        let ends = try host.helperOnHost("ends", "127.0.0.1", "8080").output.trimmed
+        #expect(ends.hasPrefix("127.0.0.1:") && ends.hasSuffix(" 127.0.0.1:8080"), "\(ends)")
         let (status, output) = try host.helperOnHost("request", "tcp", "127.0.0.1", "8080")
         #expect(status == .exited(0) && output.hasPrefix("web to "), "\(output)")
     }
+}
+
+/// A TCP connection from the calling thread's namespace, its descriptor.
+private func connectTCP(to address: IPv4Address, port: UInt16) throws -> CInt {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var target = sockaddr_in()
+    target.sin_family = sa_family_t(AF_INET)
+    target.sin_port = port.bigEndian
+    target.sin_addr.s_addr = address.value.bigEndian
+    let connected = withUnsafePointer(to: &target) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        let error = Errno.current
+        close(fd)
+        throw error
+    }
+    return fd
+}
+
+/// What `getpeername()` says of `fd`, as ADDRESS:PORT.
+private func peer(of fd: CInt) throws -> String {
+    var address = sockaddr_in()
+    var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let got = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &size) }
+    }
+    guard got == 0 else { throw Errno.current }
+    return "\(IPv4Address(UInt32(bigEndian: address.sin_addr.s_addr))):\(UInt16(bigEndian: address.sin_port))"
 }
 
 private extension String {

@@ -255,9 +255,11 @@ int dsk_bpf_prog_get_fd_by_id(uint32_t id) {
     return bpf_call(BPF_PROG_GET_FD_BY_ID, &attributes);
 }
 
-int dsk_bpf_prog_info(int program, char name[16], uint32_t *id) {
+int dsk_bpf_prog_info(int program, char name[16], uint32_t *id, uint32_t *map_ids, uint32_t *map_count) {
     struct bpf_prog_info info;
     memset(&info, 0, sizeof(info));
+    info.nr_map_ids = *map_count;
+    info.map_ids = (uint64_t)(uintptr_t)map_ids;
     union bpf_attr attributes;
     memset(&attributes, 0, sizeof(attributes));
     attributes.info.bpf_fd = (uint32_t)program;
@@ -268,8 +270,36 @@ int dsk_bpf_prog_info(int program, char name[16], uint32_t *id) {
         memcpy(name, info.name, 16);
         name[15] = 0;
         *id = info.id;
+        *map_count = info.nr_map_ids;
     }
     return result;
+}
+
+int dsk_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const char *name) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.map_type = type;
+    attributes.key_size = key_size;
+    attributes.value_size = value_size;
+    attributes.max_entries = max_entries;
+    strncpy(attributes.map_name, name, sizeof(attributes.map_name) - 1);
+    return bpf_call(BPF_MAP_CREATE, &attributes);
+}
+
+int dsk_bpf_map_get_fd_by_id(uint32_t id) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.map_id = id;
+    return bpf_call(BPF_MAP_GET_FD_BY_ID, &attributes);
+}
+
+int dsk_bpf_map_lookup(int map, const void *key, void *value) {
+    union bpf_attr attributes;
+    memset(&attributes, 0, sizeof(attributes));
+    attributes.map_fd = (uint32_t)map;
+    attributes.key = (uint64_t)(uintptr_t)key;
+    attributes.value = (uint64_t)(uintptr_t)value;
+    return bpf_call(BPF_MAP_LOOKUP_ELEM, &attributes);
 }
 
 // MARK: - Capabilities

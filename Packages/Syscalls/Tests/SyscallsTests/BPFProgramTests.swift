@@ -19,8 +19,8 @@ struct BPFProgramTests {
         // A program that answers 0 refuses every connect() with EPERM.
         let refuse = try BPFProgram.load(Self.returning(0), kind: .socketAddress, hook: .ipv4Connect, name: "dosirak_refuse")
         defer { try? refuse.close() }
-        let (name, id) = try BPFProgram.identity(of: refuse)
-        #expect(name == "dosirak_refuse" && id > 0)
+        let (name, id, maps) = try BPFProgram.identity(of: refuse)
+        #expect(name == "dosirak_refuse" && id > 0 && maps.isEmpty)
         #expect(try BPFProgram.attached(to: cgroup, at: .ipv4Connect).isEmpty)
         try BPFProgram.attach(refuse, to: cgroup, at: .ipv4Connect)
         #expect(try BPFProgram.attached(to: cgroup, at: .ipv4Connect) == [id])
@@ -37,6 +37,22 @@ struct BPFProgramTests {
         try BPFProgram.detach(refuse, from: cgroup, at: .ipv4Connect)
         #expect(try BPFProgram.attached(to: cgroup, at: .ipv4Connect).isEmpty)
         #expect(try Self.output(of: nc, inCgroup: directory).contains("Connection refused"))
+    }
+
+    @Test("a map: created, named in a program's code, found again through the program")
+    func map() throws {
+        let map = try BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 16, name: "dosirak_map")
+        defer { try? map.close() }
+        #expect(try BPFMap.lookup(map, key: [UInt8](repeating: 1, count: 8), valueSize: 8) == nil)
+        // `r1 = MAP` (a 64-bit load with BPF_PSEUDO_MAP_FD, 1, as source register); `r0 = 1; exit`.
+        let code: [UInt64] = [UInt64(UInt32(map.rawValue)) << 32 | 0x1118, 0] + Self.returning(1)
+        let program = try BPFProgram.load(code, kind: .socketAddress, hook: .ipv4Connect, name: "dosirak_usesmap")
+        defer { try? program.close() }
+        let maps = try BPFProgram.identity(of: program).maps
+        #expect(maps.count == 1)
+        let again = try BPFMap.open(id: try #require(maps.first))
+        defer { try? again.close() }
+        #expect(try BPFMap.lookup(again, key: [UInt8](repeating: 1, count: 8), valueSize: 8) == nil)
     }
 
     @Test("a program the verifier refuses comes back with the verifier's reason")

@@ -18,10 +18,11 @@ struct EBPFInstruction: Hashable, Sendable {
     var immediate: Int32 = 0
 
     // Opcode parts, from <linux/bpf.h> and <linux/bpf_common.h>.
-    static let ldx: UInt8 = 0x01, st: UInt8 = 0x02, jmp: UInt8 = 0x05, jmp32: UInt8 = 0x06, alu64: UInt8 = 0x07
-    static let ld: UInt8 = 0x00, immediate64: UInt8 = 0x18
-    static let word: UInt8 = 0x00, memory: UInt8 = 0x60
-    static let mov: UInt8 = 0xb0, ja: UInt8 = 0x00, jne: UInt8 = 0x50, callOperation: UInt8 = 0x80, exitOperation: UInt8 = 0x90
+    static let ld: UInt8 = 0x00, ldx: UInt8 = 0x01, st: UInt8 = 0x02, stx: UInt8 = 0x03
+    static let jmp: UInt8 = 0x05, jmp32: UInt8 = 0x06, alu64: UInt8 = 0x07
+    static let immediate64: UInt8 = 0x18, word: UInt8 = 0x00, doubleWord: UInt8 = 0x18, memory: UInt8 = 0x60
+    static let add: UInt8 = 0x00, mov: UInt8 = 0xb0
+    static let ja: UInt8 = 0x00, jeq: UInt8 = 0x10, jne: UInt8 = 0x50, callOperation: UInt8 = 0x80, exitOperation: UInt8 = 0x90
     static let constant: UInt8 = 0x00, register: UInt8 = 0x08
 
     /// `rD = rS`.
@@ -40,6 +41,18 @@ struct EBPFInstruction: Hashable, Sendable {
          EBPFInstruction(code: 0, destination: 0, immediate: Int32(bitPattern: UInt32(truncatingIfNeeded: value >> 32)))]
     }
 
+    /// `rD += value`.
+    static func add(_ destination: UInt8, value: Int32) -> EBPFInstruction {
+        EBPFInstruction(code: alu64 | add | constant, destination: destination, immediate: value)
+    }
+
+    /// `rD = MAP`: the map whose descriptor is `fd` (a 64-bit load marked `BPF_PSEUDO_MAP_FD`
+    /// in the source register, which the kernel replaces by the map's address at load time).
+    static func loadMap(_ destination: UInt8, fd: Int32) -> [EBPFInstruction] {
+        [EBPFInstruction(code: ld | immediate64, destination: destination, source: 1, immediate: fd),
+         EBPFInstruction(code: 0, destination: 0)]
+    }
+
     /// `wD = *(u32 *)(rS + offset)`: a 32-bit load, the upper half of rD cleared.
     static func load32(into destination: UInt8, from source: UInt8, offset: Int16) -> EBPFInstruction {
         EBPFInstruction(code: ldx | memory | word, destination: destination, source: source, offset: offset)
@@ -49,6 +62,21 @@ struct EBPFInstruction: Hashable, Sendable {
     static func store32(_ value: UInt32, into destination: UInt8, offset: Int16) -> EBPFInstruction {
         EBPFInstruction(code: st | memory | word, destination: destination, offset: offset,
                         immediate: Int32(bitPattern: value))
+    }
+
+    /// `*(u32 *)(rD + offset) = wS`.
+    static func store32(register source: UInt8, into destination: UInt8, offset: Int16) -> EBPFInstruction {
+        EBPFInstruction(code: stx | memory | word, destination: destination, source: source, offset: offset)
+    }
+
+    /// `*(u64 *)(rD + offset) = rS`.
+    static func store64(register source: UInt8, into destination: UInt8, offset: Int16) -> EBPFInstruction {
+        EBPFInstruction(code: stx | memory | doubleWord, destination: destination, source: source, offset: offset)
+    }
+
+    /// `if rD == value goto +offset`.
+    static func jumpIfEqual(_ destination: UInt8, _ value: Int32, by offset: Int16) -> EBPFInstruction {
+        EBPFInstruction(code: jmp | jeq | constant, destination: destination, offset: offset, immediate: value)
     }
 
     /// `if wD != value goto +offset`, comparing the lower 32 bits only (JMP32): a 32-bit

@@ -82,9 +82,10 @@ public struct Firewall: Sendable {
         return (name, cgroup)
     }
 
-    /// The names of the shortcut programs attached now (the host's, and any other namespace's).
+    /// The names of the shortcut programs attached now (the host's, and any other namespace's),
+    /// on `connect()` and on `getpeername()`.
     static func shortcutPrograms() -> [String] {
-        PortShortcut.attachedNames()
+        PortShortcut.attachedNames(at: .ipv4Connect) + PortShortcut.attachedNames(at: .ipv4GetPeerName)
     }
 
     /// `table` first, so that `delete` never fails on a missing table.

@@ -17,10 +17,14 @@ import Syscalls
 /// destination is one of the published ports. UDP, and everything that arrives from
 /// outside, keeps going through the nftables rules, which stay complete either way.
 ///
-/// Like the table, the program is derived whole from the state: every change loads a new
-/// one, attaches it, and detaches the one before. Its name carries the namespace's cookie
-/// (`dosirak` and 8 hex digits), so the one before is found among the attached programs
-/// without a state file. (`bpftool cgroup show /sys/fs/cgroup` lists them.)
+/// A second program, on `getpeername()`, tells such a socket the address it asked for, as
+/// NAT would: the first one leaves it in an eBPF map under the socket's cookie.
+///
+/// Like the table, the programs are derived whole from the state: every change loads new
+/// ones (which take over the old ones' map), attaches them, and detaches the ones before.
+/// Their name carries the namespace's cookie (`dosirak` and 8 hex digits), so the ones
+/// before are found among the attached programs without a state file. (`bpftool cgroup
+/// show /sys/fs/cgroup` lists them.)
 struct PortShortcut: Hashable, Sendable {
     /// Where the host's programs connect to.
     var published: IPv4Address
@@ -35,88 +39,146 @@ struct PortShortcut: Hashable, Sendable {
         let names = Set(networks.map(\.name))
         return endpoints.filter { names.contains($0.network) }.flatMap { endpoint in
             endpoint.ports.filter { $0.transport == .tcp && $0.hostPort != 0 }.map { port in
-                PortShortcut(published: port.hostAddress ?? IPv4Address(0x7f00_0001), publishedPort: port.hostPort,
+                PortShortcut(published: port.hostAddress ?? .loopback, publishedPort: port.hostPort,
                              container: endpoint.address, containerPort: port.containerPort)
             }
         }.sorted { ($0.published, $0.publishedPort) < ($1.published, $1.publishedPort) }
     }
 
-    // The fields of `struct bpf_sock_addr` (the program's context) that it reads and writes.
+    // The fields of `struct bpf_sock_addr` (the programs' context) that they read and write.
     static let userIP4: Int16 = 4, userPort: Int16 = 24, socketProtocol: Int16 = 36
-    static let getNetnsCookie: Int32 = 122  // BPF_FUNC_get_netns_cookie
+    // The kernel's helper functions they call, by number (`BPF_FUNC_*`).
+    static let lookUp: Int32 = 1, update: Int32 = 2, socketCookie: Int32 = 46, netnsCookie: Int32 = 122
 
-    /// The program: if the socket is TCP, of the namespace `cookie`, and connecting to one
-    /// of `shortcuts`, rewrite its destination; let the connection go on in every case.
+    /// The program on `connect()`: if the socket is TCP, of the namespace `cookie`, and
+    /// connecting to one of `shortcuts`, rewrite its destination and remember the one it
+    /// asked for in `map`, under the socket's own cookie; let the connection go on in every case.
     ///
-    ///     r6 = r1                        keep the context
+    ///     r6 = r1                          keep the context
     ///     w2 = protocol; if w2 != 6 goto done
     ///     r0 = get_netns_cookie(r1); if r0 != COOKIE goto done
-    ///     w2 = user_ip4; w3 = user_port
-    ///     if w2 != ADDRESS goto next; if w3 != PORT goto next   one block per shortcut
-    ///     user_ip4 = CONTAINER; user_port = CONTAINER_PORT; goto done
-    ///     done: r0 = 1; exit             1: allow the connect
+    ///     w7 = user_ip4; w8 = user_port
+    ///     if w7 != ADDRESS goto next; if w8 != PORT goto next     one block per shortcut
+    ///     user_ip4 = CONTAINER; user_port = CONTAINER_PORT; goto remember
+    ///     goto done                        no shortcut for this destination
+    ///     remember: stack[-16] = w7; stack[-12] = w8; stack[-8] = get_socket_cookie(r6)
+    ///     map_update_elem(MAP, &stack[-8], &stack[-16], 0)
+    ///     done: r0 = 1; exit               1: allow the connect
     ///
     /// Addresses and ports are compared and stored as they are in memory: in network byte
-    /// order, which a 32-bit load on this little-endian machine reads byte-swapped.
-    static func program(_ shortcuts: [PortShortcut], namespaceCookie cookie: UInt64) -> [EBPFInstruction] {
+    /// order, which a 32-bit load on this little-endian machine reads byte-swapped. r7 and r8
+    /// hold the destination asked for because, unlike r1 to r5, they survive helper calls.
+    static func program(_ shortcuts: [PortShortcut], namespaceCookie cookie: UInt64, map: Int32) -> [EBPFInstruction] {
         typealias I = EBPFInstruction
+        // Nothing to shortcut: the verifier refuses code that no path reaches.
+        guard !shortcuts.isEmpty else { return [.move(0, value: 1), .exit] }
         let tcp: UInt32 = 6
         // Jumps count instructions from the next one: nine before the first shortcut's block,
-        // five in each block, and "done" right after the last block.
+        // five in each block, one "goto done" after them, thirteen to remember, then "done".
         let blocks = 5 * shortcuts.count
+        let remember = 10 + blocks, done = remember + 13
         var code: [I] = [.move(6, 1),
                          .load32(into: 2, from: 6, offset: socketProtocol),
-                         .jumpIfNotEqual32(2, tcp, by: Int16(6 + blocks)),
-                         .call(getNetnsCookie)]
+                         .jumpIfNotEqual32(2, tcp, by: Int16(done - 3)),
+                         .call(netnsCookie)]
         code += I.load64(1, cookie)
-        code += [.jumpIfNotEqual(0, 1, by: Int16(2 + blocks)),
-                 .load32(into: 2, from: 6, offset: userIP4),
-                 .load32(into: 3, from: 6, offset: userPort)]
-        for (index, shortcut) in shortcuts.enumerated() {
-            code += [.jumpIfNotEqual32(2, shortcut.published.value.bigEndian, by: 4),
-                     .jumpIfNotEqual32(3, UInt32(shortcut.publishedPort.bigEndian), by: 3),
+        code += [.jumpIfNotEqual(0, 1, by: Int16(done - 7)),
+                 .load32(into: 7, from: 6, offset: userIP4),
+                 .load32(into: 8, from: 6, offset: userPort)]
+        for shortcut in shortcuts {
+            code += [.jumpIfNotEqual32(7, shortcut.published.value.bigEndian, by: 4),
+                     .jumpIfNotEqual32(8, UInt32(shortcut.publishedPort.bigEndian), by: 3),
                      .store32(shortcut.container.value.bigEndian, into: 6, offset: userIP4),
                      .store32(UInt32(shortcut.containerPort.bigEndian), into: 6, offset: userPort),
-                     .jump(by: Int16(5 * (shortcuts.count - index - 1)))]
+                     .jump(by: Int16(remember - code.count - 5))]
         }
+        code += [.jump(by: 13)]
+        code += [.store32(register: 7, into: 10, offset: -16), .store32(register: 8, into: 10, offset: -12),
+                 .move(1, 6), .call(socketCookie), .store64(register: 0, into: 10, offset: -8)]
+        code += I.loadMap(1, fd: map)
+        code += [.move(2, 10), .add(2, value: -8), .move(3, 10), .add(3, value: -16), .move(4, value: 0), .call(update)]
         code += [.move(0, value: 1), .exit]
         return code
     }
 
+    /// The program on `getpeername()`: a socket whose destination the other one rewrote is
+    /// told the one it asked for (`127.0.0.1:8080`, not `172.18.0.2:80`), as through NAT.
+    ///
+    ///     r6 = r1; stack[-8] = get_socket_cookie(r1)
+    ///     r0 = map_lookup_elem(MAP, &stack[-8]); if r0 == 0 goto done
+    ///     user_ip4 = *(u32 *)(r0 + 0); user_port = *(u32 *)(r0 + 4)
+    ///     done: r0 = 1; exit
+    static func peerProgram(map: Int32) -> [EBPFInstruction] {
+        typealias I = EBPFInstruction
+        var code: [I] = [.move(6, 1), .call(socketCookie), .store64(register: 0, into: 10, offset: -8)]
+        code += I.loadMap(1, fd: map)
+        code += [.move(2, 10), .add(2, value: -8), .call(lookUp),
+                 .jumpIfEqual(0, 0, by: 4),
+                 .load32(into: 2, from: 0, offset: 0), .store32(register: 2, into: 6, offset: userIP4),
+                 .load32(into: 2, from: 0, offset: 4), .store32(register: 2, into: 6, offset: userPort),
+                 .move(0, value: 1), .exit]
+        return code
+    }
+
     /// Makes the shortcuts of this network namespace (the calling thread's) be `shortcuts`:
-    /// loads and attaches a new program, then detaches the namespace's old one. No program
+    /// loads and attaches new programs, then detaches the namespace's old ones. No programs
     /// at all when there is nothing to shortcut, or no cgroup v2 hierarchy to attach to
-    /// (NAT then does all the work, as it does for every connection the program leaves alone).
+    /// (NAT then does all the work, as it does for every connection the programs leave alone).
     static func install(_ shortcuts: [PortShortcut]) throws {
         guard let root = cgroupRoot() else { return }
         let cgroup = try FileDescriptor.open(root, options: .directory)
         defer { try? cgroup.close() }
         let cookie = try namespaceCookie()
         let name = programName(cookie)
-        var current: UInt32?
+        var current: [UInt32] = []
         if !shortcuts.isEmpty {
-            let code = program(shortcuts, namespaceCookie: cookie).map(\.encoded)
-            let program = try BPFProgram.load(code, kind: .socketAddress, hook: .ipv4Connect, name: name)
-            defer { try? program.close() }
-            try BPFProgram.attach(program, to: cgroup, at: .ipv4Connect)
-            current = try BPFProgram.identity(of: program).id
+            // The old programs' map, if there are any, so that connections made before this
+            // change are still told where they asked to go.
+            let map = try previousMap(named: name, cgroup: cgroup)
+                ?? BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 8192, name: name)
+            defer { try? map.close() }
+            for (hook, code) in [(BPFProgram.Hook.ipv4Connect, program(shortcuts, namespaceCookie: cookie, map: map.rawValue)),
+                                 (.ipv4GetPeerName, peerProgram(map: map.rawValue))] {
+                let program = try BPFProgram.load(code.map(\.encoded), kind: .socketAddress, hook: hook, name: name)
+                defer { try? program.close() }
+                try BPFProgram.attach(program, to: cgroup, at: hook)
+                current.append(try BPFProgram.identity(of: program).id)
+            }
         }
-        // For a moment both are attached, which is harmless: they send a port to the same
-        // place or, for a port the new one no longer has, the old one still does what NAT would.
-        for id in try BPFProgram.attached(to: cgroup, at: .ipv4Connect) where id != current {
-            guard let old = try? BPFProgram.open(id: id) else { continue }  // detached meanwhile
-            defer { try? old.close() }
-            if try BPFProgram.identity(of: old).name == name {
-                try BPFProgram.detach(old, from: cgroup, at: .ipv4Connect)
+        // For a moment old and new are attached together, which is harmless: they send a port
+        // to the same place or, for a port the new one no longer has, the old one still does
+        // what NAT would.
+        for hook in [BPFProgram.Hook.ipv4Connect, .ipv4GetPeerName] {
+            for (id, program) in programs(named: name, cgroup: cgroup, hook: hook) {
+                defer { try? program.close() }
+                if !current.contains(id) { try BPFProgram.detach(program, from: cgroup, at: hook) }
             }
         }
     }
 
-    /// The names of every namespace's shortcut programs attached now.
-    static func attachedNames() -> [String] {
+    /// This namespace's programs attached at `hook`, by id, open.
+    static func programs(named name: String, cgroup: FileDescriptor, hook: BPFProgram.Hook) -> [(UInt32, FileDescriptor)] {
+        ((try? BPFProgram.attached(to: cgroup, at: hook)) ?? []).compactMap { id in
+            guard let program = try? BPFProgram.open(id: id) else { return nil }  // detached meanwhile
+            if (try? BPFProgram.identity(of: program).name) == name { return (id, program) }
+            try? program.close()
+            return nil
+        }
+    }
+
+    /// The map of this namespace's attached `connect()` program, open, if there is one.
+    static func previousMap(named name: String, cgroup: FileDescriptor) throws -> FileDescriptor? {
+        let previous = programs(named: name, cgroup: cgroup, hook: .ipv4Connect)
+        defer { for (_, program) in previous { try? program.close() } }
+        guard let (_, program) = previous.first, let id = try BPFProgram.identity(of: program).maps.first else { return nil }
+        return try? BPFMap.open(id: id)
+    }
+
+    /// The names of every namespace's shortcut programs attached now at `hook`.
+    static func attachedNames(at hook: BPFProgram.Hook = .ipv4Connect) -> [String] {
         guard let root = cgroupRoot(), let cgroup = try? FileDescriptor.open(root, options: .directory) else { return [] }
         defer { try? cgroup.close() }
-        let ids = (try? BPFProgram.attached(to: cgroup, at: .ipv4Connect)) ?? []
+        let ids = (try? BPFProgram.attached(to: cgroup, at: hook)) ?? []
         return ids.compactMap { id in
             guard let program = try? BPFProgram.open(id: id) else { return nil }
             defer { try? program.close() }
@@ -137,8 +199,8 @@ struct PortShortcut: Hashable, Sendable {
         defer { Glibc.close(fd) }
         var cookie: UInt64 = 0
         var size = socklen_t(MemoryLayout<UInt64>.size)
-        let netnsCookie: Int32 = 71  // SO_NETNS_COOKIE
-        guard getsockopt(fd, SOL_SOCKET, netnsCookie, &cookie, &size) == 0 else { throw Errno.current }
+        let soNetnsCookie: Int32 = 71  // SO_NETNS_COOKIE, which Swift's Glibc module does not show
+        guard getsockopt(fd, SOL_SOCKET, soNetnsCookie, &cookie, &size) == 0 else { throw Errno.current }
         return cookie
     }
 

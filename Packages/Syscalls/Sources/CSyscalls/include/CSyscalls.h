@@ -111,8 +111,15 @@ int dsk_bpf_prog_detach(int target, int program, uint32_t attach_type);
 int dsk_bpf_prog_query(int target, uint32_t attach_type, uint32_t *ids, uint32_t *count);
 /// BPF_PROG_GET_FD_BY_ID: a descriptor for the loaded program `id`.
 int dsk_bpf_prog_get_fd_by_id(uint32_t id);
-/// BPF_OBJ_GET_INFO_BY_FD for a program: its name (16 bytes, NUL-terminated) and id.
-int dsk_bpf_prog_info(int program, char name[16], uint32_t *id);
+/// BPF_OBJ_GET_INFO_BY_FD for a program: its name (16 bytes, NUL-terminated), its id, and
+/// the ids of the maps it uses (`map_count` in: room in `map_ids`, out: how many it uses).
+int dsk_bpf_prog_info(int program, char name[16], uint32_t *id, uint32_t *map_ids, uint32_t *map_count);
+/// BPF_MAP_CREATE. Returns the map's fd.
+int dsk_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const char *name);
+/// BPF_MAP_GET_FD_BY_ID: a descriptor for the map `id`.
+int dsk_bpf_map_get_fd_by_id(uint32_t id);
+/// BPF_MAP_LOOKUP_ELEM: copies the value under `key` into `value`; ENOENT if there is none.
+int dsk_bpf_map_lookup(int map, const void *key, void *value);
 
 // MARK: - Capabilities (capget(2), capset(2), version 3: 64 bits per set)
 

@@ -25,6 +25,8 @@ public enum BPFProgram {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         /// `connect()` of an IPv4 socket (`BPF_CGROUP_INET4_CONNECT`).
         public static let ipv4Connect = Hook(rawValue: 10)
+        /// `getpeername()` of an IPv4 socket (`BPF_CGROUP_INET4_GETPEERNAME`).
+        public static let ipv4GetPeerName = Hook(rawValue: 29)
     }
 
     /// The verifier refused the program; `log` is its explanation, instruction by instruction.
@@ -86,11 +88,14 @@ public enum BPFProgram {
         FileDescriptor(rawValue: try valueOrErrno { dsk_bpf_prog_get_fd_by_id(id) })
     }
 
-    /// The name a program was loaded with, and its id.
-    public static func identity(of program: FileDescriptor) throws -> (name: String, id: UInt32) {
+    /// The name a program was loaded with, its id, and the ids of the maps it uses.
+    public static func identity(of program: FileDescriptor) throws -> (name: String, id: UInt32, maps: [UInt32]) {
         var name = [CChar](repeating: 0, count: 16)
         var id: UInt32 = 0
-        try nothingOrErrno { dsk_bpf_prog_info(program.rawValue, &name, &id) }
-        return (String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), id)
+        var maps = [UInt32](repeating: 0, count: 8)
+        var count = UInt32(maps.count)
+        try nothingOrErrno { dsk_bpf_prog_info(program.rawValue, &name, &id, &maps, &count) }
+        let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (text, id, Array(maps.prefix(Int(min(count, UInt32(maps.count))))))
     }
 }
