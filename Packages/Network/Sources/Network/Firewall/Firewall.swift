@@ -74,7 +74,7 @@ public struct Firewall: Sendable {
         try? host.perform { try PortShortcut.install(shortcuts) }
     }
 
-    /// The name of the host's shortcut program and the cgroup it is attached to, if it is.
+    /// The name of the host's shortcut programs and the cgroup they are attached to, if they are.
     public func shortcutProgram() -> (name: String, cgroup: String)? {
         guard let cgroup = PortShortcut.cgroupRoot(),
               let name = try? host.perform({ PortShortcut.programName(try PortShortcut.namespaceCookie()) }),

@@ -43,7 +43,7 @@ public enum BPFProgram {
     ) throws -> FileDescriptor {
         // Without a log first: a long program's log overflows any buffer (ENOSPC). Asked for
         // again with one only when the verifier says no, to say why.
-        func load(log: inout [CChar]) -> CInt {
+        func attempt(log: inout [CChar]) -> CInt {
             instructions.withUnsafeBufferPointer { code in
                 log.withUnsafeMutableBufferPointer { log in
                     dsk_bpf_prog_load(kind.rawValue, hook.rawValue, code.baseAddress, UInt32(code.count),
@@ -52,11 +52,11 @@ public enum BPFProgram {
             }
         }
         var none: [CChar] = []
-        var fd = load(log: &none)
+        var fd = attempt(log: &none)
         guard fd >= 0 else {
             let error = Errno.current
             var log = [CChar](repeating: 0, count: 64 * 1024)
-            fd = load(log: &log)
+            fd = attempt(log: &log)
             if fd >= 0 { try? FileDescriptor(rawValue: fd).close() }
             throw Refused(errno: error, log: String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
