@@ -55,7 +55,9 @@ enum Bench {
         let direct = try Container.start("direct", network: "bench", store: store, state: state, command: server)
         defer { direct.stop(store) }
         _ = try direct.read(until: "ready")
-        // The same program with the same environment as in the container, so that only the path differs.
+        // The same program with the same environment and the same kind of listening socket as in
+        // the container (`-p PORT`: every address, IPv6 and IPv4 on one socket; this namespace is
+        // the bench's own), so that only the path differs.
         var hosts: [SpawnedProcess] = []
         defer {
             for host in hosts {
@@ -64,7 +66,7 @@ enum Bench {
             }
         }
         for port in ["9090", "9091"] {
-            var spawn = Spawn(busybox, arguments: ["httpd", "-f", "-p", "127.0.0.1:" + port, "-h", www],
+            var spawn = Spawn(busybox, arguments: ["httpd", "-f", "-p", port, "-h", www],
                               environment: ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"])
             spawn.parentDeathSignal = .kill
             hosts.append(try spawn.start())

@@ -174,7 +174,7 @@ func tour() throws {
     say("   route_localnet on \(network.bridge): \(try String(contentsOfFile: "/proc/sys/net/ipv4/conf/\(network.bridge)/route_localnet", encoding: .utf8).trimmingCharacters(in: .newlines))")
     if let (program, cgroup) = store.firewall.shortcutProgram() {
         say("   the host's connect() to 127.0.0.1:8080 goes straight to \(endpoint.address):80:")
-        say("     eBPF programs \(program) on connect() and getpeername(), attached to \(cgroup)")
+        say("     eBPF programs \(program) on connect(), getpeername() and close, attached to \(cgroup)")
     }
     say("   the rules, in table ip dosirak:")
     let listing = try store.firewall.listing() ?? ""

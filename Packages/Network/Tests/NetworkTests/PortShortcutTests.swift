@@ -30,7 +30,7 @@ struct EBPFInstructionTests {
         let code = PortShortcut.program(shortcuts, namespaceCookie: 42, map: 3)
         #expect(code.count == (count == 0 ? 2 : 25 + 5 * count))
         let remember = 10 + 5 * count
-        for program in [code, PortShortcut.peerProgram(map: 3)] {
+        for program in [code, PortShortcut.peerProgram(map: 3), PortShortcut.releaseProgram(map: 3)] {
             #expect(program.suffix(2) == [.move(0, value: 1), .exit])
             let done = program.count - 2
             for (index, instruction) in program.enumerated() {
@@ -86,9 +86,11 @@ struct PortShortcutTests {
             }
             let map = try BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 16, name: "dosirak_test")
             defer { try? map.close() }
-            for (hook, code) in [(BPFProgram.Hook.ipv4Connect, PortShortcut.program(shortcuts, namespaceCookie: 1, map: map.rawValue)),
-                                 (.ipv4GetPeerName, PortShortcut.peerProgram(map: map.rawValue))] {
-                let program = try BPFProgram.load(code.map(\.encoded), kind: .socketAddress, hook: hook, name: "dosirak_test")
+            for (kind, hook, code) in [(BPFProgram.Kind.socketAddress, BPFProgram.Hook.ipv4Connect,
+                                        PortShortcut.program(shortcuts, namespaceCookie: 1, map: map.rawValue)),
+                                       (.socketAddress, .ipv4GetPeerName, PortShortcut.peerProgram(map: map.rawValue)),
+                                       (.socket, .socketRelease, PortShortcut.releaseProgram(map: map.rawValue))] {
+                let program = try BPFProgram.load(code.map(\.encoded), kind: kind, hook: hook, name: "dosirak_test")
                 try program.close()
             }
         }
@@ -107,7 +109,7 @@ struct PortShortcutTests {
                                     command: ["serve", "tcp", "80", "web"])
         defer { web.stop() }
         try web.wait(for: "ready")
-        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 2, "one on connect(), one on getpeername()")
+        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 3, "on connect(), getpeername() and release")
 
         // Rewritten on connect(): the connection leaves from the gateway's address, as one to
         // the container's own address would; getpeername() still says what the client asked for.
@@ -131,19 +133,29 @@ struct PortShortcutTests {
         // A connection made now, held across the next change: the new programs keep the map,
         // so it is still told 127.0.0.1:8080.
         let held = try host.namespace.namespace.perform { try connectTCP(to: .loopback, port: 8080) }
-        defer { close(held) }
+        var heldOpen = true
+        defer { if heldOpen { close(held) } }
         #expect(try peer(of: held) == "127.0.0.1:8080")
+        // What the map holds for it, under its cookie: 127.0.0.1 and 8080, in network byte order.
+        let key = withUnsafeBytes(of: try socketCookie(of: held)) { Array($0) }
+        let map = try #require(try shortcutMap(mine))
+        defer { try? map.close() }
+        #expect(try BPFMap.lookup(map, key: key, valueSize: 8) == [127, 0, 0, 1, 0x1f, 0x90, 0, 0])
 
         // A second container: new programs for the namespace, holding both ports.
         let second = try TestContainer(host, name: "second", network: "short", ports: [try PortMapping(parsing: "9090:80")],
                                        command: ["serve", "tcp", "80", "second"])
         defer { second.stop() }
         try second.wait(for: "ready")
-        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 2)
+        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 3)
         #expect(try peer(of: held) == "127.0.0.1:8080")
         #expect(try host.helperOnHost("ends", "127.0.0.1", "9090").output.trimmed.hasPrefix(gateway + ":"))
         #expect(try host.helperOnHost("request", "tcp", "127.0.0.1", "9090").output.trimmed == "second to \(gateway)")
         #expect(try host.helperOnHost("request", "tcp", "127.0.0.1", "8080").output.trimmed == "web to \(gateway)")
+        // Closed, the socket takes its entry with it.
+        close(held)
+        heldOpen = false
+        #expect(try BPFMap.lookup(map, key: key, valueSize: 8) == nil)
 
         // Gone with the last published port.
         web.stop()
@@ -187,6 +199,22 @@ private func connectTCP(to address: IPv4Address, port: UInt16) throws -> CInt {
         throw error
     }
     return fd
+}
+
+/// The socket's cookie (`SO_COOKIE`), the key of its entry in the shortcut map.
+private func socketCookie(of fd: CInt) throws -> UInt64 {
+    var cookie: UInt64 = 0
+    var size = socklen_t(MemoryLayout<UInt64>.size)
+    let soCookie: Int32 = 57
+    guard getsockopt(fd, SOL_SOCKET, soCookie, &cookie, &size) == 0 else { throw Errno.current }
+    return cookie
+}
+
+/// The shortcut programs' map of the namespace whose programs are called `name`, open.
+private func shortcutMap(_ name: String) throws -> FileDescriptor? {
+    let cgroup = try FileDescriptor.open(try #require(PortShortcut.cgroupRoot()), options: .directory)
+    defer { try? cgroup.close() }
+    return try PortShortcut.previousMap(named: name, cgroup: cgroup)
 }
 
 /// What `getpeername()` says of `fd`, as ADDRESS:PORT.

@@ -83,9 +83,9 @@ public struct Firewall: Sendable {
     }
 
     /// The names of the shortcut programs attached now (the host's, and any other namespace's),
-    /// on `connect()` and on `getpeername()`.
+    /// on `connect()`, on `getpeername()` and on a socket's release.
     static func shortcutPrograms() -> [String] {
-        PortShortcut.attachedNames(at: .ipv4Connect) + PortShortcut.attachedNames(at: .ipv4GetPeerName)
+        [.ipv4Connect, .ipv4GetPeerName, .socketRelease].flatMap { PortShortcut.attachedNames(at: $0) }
     }
 
     /// `table` first, so that `delete` never fails on a missing table.

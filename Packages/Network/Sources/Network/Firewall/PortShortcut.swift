@@ -18,7 +18,8 @@ import Syscalls
 /// outside, keeps going through the nftables rules, which stay complete either way.
 ///
 /// A second program, on `getpeername()`, tells such a socket the address it asked for, as
-/// NAT would: the first one leaves it in an eBPF map under the socket's cookie.
+/// NAT would: the first one leaves it in an eBPF map under the socket's cookie, and a third
+/// one, on the socket's release, takes it out again.
 ///
 /// Like the table, the programs are derived whole from the state: every change loads new
 /// ones (which take over the old ones' map), attaches them, and detaches the ones before.
@@ -48,7 +49,7 @@ struct PortShortcut: Hashable, Sendable {
     // The fields of `struct bpf_sock_addr` (the programs' context) that they read and write.
     static let userIP4: Int16 = 4, userPort: Int16 = 24, socketProtocol: Int16 = 36
     // The kernel's helper functions they call, by number (`BPF_FUNC_*`).
-    static let lookUp: Int32 = 1, update: Int32 = 2, socketCookie: Int32 = 46, netnsCookie: Int32 = 122
+    static let lookUp: Int32 = 1, update: Int32 = 2, delete: Int32 = 3, socketCookie: Int32 = 46, netnsCookie: Int32 = 122
 
     /// The program on `connect()`: if the socket is TCP, of the namespace `cookie`, and
     /// connecting to one of `shortcuts`, rewrite its destination and remember the one it
@@ -120,6 +121,20 @@ struct PortShortcut: Hashable, Sendable {
         return code
     }
 
+    /// The program on a socket's release: its entry in the map, if it has one, goes with it.
+    /// (The map would also forget it by itself, when full, but making room in a full LRU map
+    /// costs every new connection about a microsecond.)
+    ///
+    ///     stack[-8] = get_socket_cookie(r1); map_delete_elem(MAP, &stack[-8])
+    ///     r0 = 1; exit
+    static func releaseProgram(map: Int32) -> [EBPFInstruction] {
+        typealias I = EBPFInstruction
+        var code: [I] = [.call(socketCookie), .store64(register: 0, into: 10, offset: -8)]
+        code += I.loadMap(1, fd: map)
+        code += [.move(2, 10), .add(2, value: -8), .call(delete), .move(0, value: 1), .exit]
+        return code
+    }
+
     /// Makes the shortcuts of this network namespace (the calling thread's) be `shortcuts`:
     /// loads and attaches new programs, then detaches the namespace's old ones. No programs
     /// at all when there is nothing to shortcut, or no cgroup v2 hierarchy to attach to
@@ -137,9 +152,11 @@ struct PortShortcut: Hashable, Sendable {
             let map = try previousMap(named: name, cgroup: cgroup)
                 ?? BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 8192, name: name)
             defer { try? map.close() }
-            for (hook, code) in [(BPFProgram.Hook.ipv4Connect, program(shortcuts, namespaceCookie: cookie, map: map.rawValue)),
-                                 (.ipv4GetPeerName, peerProgram(map: map.rawValue))] {
-                let program = try BPFProgram.load(code.map(\.encoded), kind: .socketAddress, hook: hook, name: name)
+            for (kind, hook, code) in [(BPFProgram.Kind.socketAddress, BPFProgram.Hook.ipv4Connect,
+                                        program(shortcuts, namespaceCookie: cookie, map: map.rawValue)),
+                                       (.socketAddress, .ipv4GetPeerName, peerProgram(map: map.rawValue)),
+                                       (.socket, .socketRelease, releaseProgram(map: map.rawValue))] {
+                let program = try BPFProgram.load(code.map(\.encoded), kind: kind, hook: hook, name: name)
                 defer { try? program.close() }
                 try BPFProgram.attach(program, to: cgroup, at: hook)
                 current.append(try BPFProgram.identity(of: program).id)
@@ -148,7 +165,7 @@ struct PortShortcut: Hashable, Sendable {
         // For a moment old and new are attached together, which is harmless: they send a port
         // to the same place or, for a port the new one no longer has, the old one still does
         // what NAT would.
-        for hook in [BPFProgram.Hook.ipv4Connect, .ipv4GetPeerName] {
+        for hook in [BPFProgram.Hook.ipv4Connect, .ipv4GetPeerName, .socketRelease] {
             for (id, program) in programs(named: name, cgroup: cgroup, hook: hook) {
                 defer { try? program.close() }
                 if !current.contains(id) { try BPFProgram.detach(program, from: cgroup, at: hook) }

@@ -17,6 +17,8 @@ public enum BPFProgram {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         /// Runs on a socket's address: connect, bind, sendmsg, getpeername... (`CGROUP_SOCK_ADDR`).
         public static let socketAddress = Kind(rawValue: 18)
+        /// Runs on a socket's life: creation, release... (`CGROUP_SOCK`).
+        public static let socket = Kind(rawValue: 9)
     }
 
     /// `BPF_*` attach types: the hook itself.
@@ -27,6 +29,8 @@ public enum BPFProgram {
         public static let ipv4Connect = Hook(rawValue: 10)
         /// `getpeername()` of an IPv4 socket (`BPF_CGROUP_INET4_GETPEERNAME`).
         public static let ipv4GetPeerName = Hook(rawValue: 29)
+        /// The release of an IPv4 or IPv6 socket, when it is closed (`BPF_CGROUP_INET_SOCK_RELEASE`).
+        public static let socketRelease = Hook(rawValue: 34)
     }
 
     /// The verifier refused the program; `log` is its explanation, instruction by instruction.
