@@ -163,6 +163,34 @@ struct PortShortcutTests {
         #expect(!Firewall.shortcutPrograms().contains(mine))
     }
 
+    @Test("when new programs cannot be installed, the old ones are detached too: NAT carries everything")
+    func failedInstallDetachesOld() throws {
+        let namespace = try TestNamespace()
+        defer { namespace.close() }
+        let firewall = Firewall(host: namespace.namespace)
+        let mine = try namespace.namespace.perform { PortShortcut.programName(try PortShortcut.namespaceCookie()) }
+        let one = PortShortcut(published: .loopback, publishedPort: 8080, container: IPv4Address("172.30.0.2")!, containerPort: 80)
+        firewall.installShortcuts([one])
+        #expect(Firewall.shortcutPrograms().filter { $0 == mine }.count == 3)
+        // One more than a program may hold: refused, and the namespace is left with none.
+        let tooMany = (0...PortShortcut.maximumCount).map {
+            PortShortcut(published: .loopback, publishedPort: UInt16(1 + $0), container: one.container, containerPort: 80)
+        }
+        firewall.installShortcuts(tooMany)
+        #expect(!Firewall.shortcutPrograms().contains(mine))
+    }
+
+    @Test("the kernel's verifier takes a program with as many shortcuts as one may hold")
+    func largestProgram() throws {
+        let shortcuts = (0..<PortShortcut.maximumCount).map {
+            PortShortcut(published: .loopback, publishedPort: UInt16(1 + $0), container: IPv4Address(0xac12_0002), containerPort: 80)
+        }
+        let map = try BPFMap.create(.lruHash, keySize: 8, valueSize: 8, capacity: 16, name: "dosirak_test")
+        defer { try? map.close() }
+        let code = PortShortcut.program(shortcuts, namespaceCookie: 1, map: map.rawValue).map(\.encoded)
+        try BPFProgram.load(code, kind: .socketAddress, hook: .ipv4Connect, name: "dosirak_test").close()
+    }
+
     @Test("with shortcuts off, the host's connections go through NAT, and no program is attached")
     func shortcutsOff() throws {
         let host = try TestHost()

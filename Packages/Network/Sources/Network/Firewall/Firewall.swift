@@ -69,9 +69,15 @@ public struct Firewall: Sendable {
     }
 
     /// The shortcuts are an optimisation: where the kernel will not have them (no cgroup v2,
-    /// no eBPF), the rules carry these connections as they carry all the others.
+    /// no eBPF), the rules carry these connections as they carry all the others. If the new
+    /// programs cannot be installed, the old ones go too: they may send a port to a container
+    /// that no longer has it.
     func installShortcuts(_ shortcuts: [PortShortcut]) {
-        try? host.perform { try PortShortcut.install(shortcuts) }
+        do {
+            try host.perform { try PortShortcut.install(shortcuts) }
+        } catch {
+            try? host.perform { try PortShortcut.install([]) }
+        }
     }
 
     /// The name of the host's shortcut programs and the cgroup they are attached to, if they are.

@@ -46,6 +46,11 @@ struct PortShortcut: Hashable, Sendable {
         }.sorted { ($0.published, $0.publishedPort) < ($1.published, $1.publishedPort) }
     }
 
+    /// The most ports one program holds. Jumps reach 32,767 instructions, and the kernel makes
+    /// each block of five about nine when it rewrites the stores into the context (a 4,096-port
+    /// program was refused with "cannot be patched due to 16-bit range"); past this, NAT it is.
+    static let maximumCount = 2048
+
     // The fields of `struct bpf_sock_addr` (the programs' context) that they read and write.
     static let userIP4: Int16 = 4, userPort: Int16 = 24, socketProtocol: Int16 = 36
     // The kernel's helper functions they call, by number (`BPF_FUNC_*`).
@@ -141,6 +146,7 @@ struct PortShortcut: Hashable, Sendable {
     /// (NAT then does all the work, as it does for every connection the programs leave alone).
     static func install(_ shortcuts: [PortShortcut]) throws {
         guard let root = cgroupRoot() else { return }
+        guard shortcuts.count <= maximumCount else { throw Errno(rawValue: E2BIG) }
         let cgroup = try FileDescriptor.open(root, options: .directory)
         defer { try? cgroup.close() }
         let cookie = try namespaceCookie()
