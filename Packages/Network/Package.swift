@@ -11,9 +11,12 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../Syscalls"),
+        .package(path: "../Cgroups"),
     ],
     targets: [
-        .target(name: "Network", dependencies: [.product(name: "Syscalls", package: "Syscalls")]),
+        .target(name: "Network", dependencies: [.product(name: "Syscalls", package: "Syscalls"),
+                                                 // Where the cgroup v2 hierarchy is (CgroupLayout), for the eBPF shortcut.
+                                                 .product(name: "Cgroups", package: "Cgroups")]),
         .executableTarget(name: "network-demo", dependencies: ["Network"]),
         // Processes of their own for the tests: containers' programs, servers and clients,
         // and allocations that must come from separate processes.

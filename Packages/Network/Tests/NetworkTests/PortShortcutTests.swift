@@ -214,10 +214,7 @@ struct PortShortcutTests {
 /// A TCP connection from the calling thread's namespace, its descriptor.
 private func connectTCP(to address: IPv4Address, port: UInt16) throws -> CInt {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    var target = sockaddr_in()
-    target.sin_family = sa_family_t(AF_INET)
-    target.sin_port = port.bigEndian
-    target.sin_addr.s_addr = address.value.bigEndian
+    var target = UDPSocket.socketAddress(address, port)
     let connected = withUnsafePointer(to: &target) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }

@@ -1,3 +1,4 @@
+import Cgroups
 import FoundationEssentials
 import Glibc
 import Syscalls
@@ -172,18 +173,20 @@ struct PortShortcut: Hashable, Sendable {
         // to the same place or, for a port the new one no longer has, the old one still does
         // what NAT would.
         for hook in [BPFProgram.Hook.ipv4Connect, .ipv4GetPeerName, .socketRelease] {
-            for (id, program) in programs(named: name, cgroup: cgroup, hook: hook) {
+            for (id, _, program) in attached(at: hook, cgroup: cgroup, where: { $0 == name }) {
                 defer { try? program.close() }
                 if !current.contains(id) { try BPFProgram.detach(program, from: cgroup, at: hook) }
             }
         }
     }
 
-    /// This namespace's programs attached at `hook`, by id, open.
-    static func programs(named name: String, cgroup: FileDescriptor, hook: BPFProgram.Hook) -> [(UInt32, FileDescriptor)] {
+    /// The programs attached to `cgroup` at `hook` whose name `matches`: id, name, and a
+    /// descriptor that the caller closes.
+    static func attached(at hook: BPFProgram.Hook, cgroup: FileDescriptor,
+                         where matches: (String) -> Bool) -> [(id: UInt32, name: String, program: FileDescriptor)] {
         ((try? BPFProgram.attached(to: cgroup, at: hook)) ?? []).compactMap { id in
             guard let program = try? BPFProgram.open(id: id) else { return nil }  // detached meanwhile
-            if (try? BPFProgram.identity(of: program).name) == name { return (id, program) }
+            if let name = try? BPFProgram.identity(of: program).name, matches(name) { return (id, name, program) }
             try? program.close()
             return nil
         }
@@ -191,9 +194,9 @@ struct PortShortcut: Hashable, Sendable {
 
     /// The map of this namespace's attached `connect()` program, open, if there is one.
     static func previousMap(named name: String, cgroup: FileDescriptor) throws -> FileDescriptor? {
-        let previous = programs(named: name, cgroup: cgroup, hook: .ipv4Connect)
-        defer { for (_, program) in previous { try? program.close() } }
-        guard let (_, program) = previous.first, let id = try BPFProgram.identity(of: program).maps.first else { return nil }
+        let previous = attached(at: .ipv4Connect, cgroup: cgroup, where: { $0 == name })
+        defer { for (_, _, program) in previous { try? program.close() } }
+        guard let program = previous.first?.program, let id = try BPFProgram.identity(of: program).maps.first else { return nil }
         return try? BPFMap.open(id: id)
     }
 
@@ -201,11 +204,9 @@ struct PortShortcut: Hashable, Sendable {
     static func attachedNames(at hook: BPFProgram.Hook = .ipv4Connect) -> [String] {
         guard let root = cgroupRoot(), let cgroup = try? FileDescriptor.open(root, options: .directory) else { return [] }
         defer { try? cgroup.close() }
-        let ids = (try? BPFProgram.attached(to: cgroup, at: hook)) ?? []
-        return ids.compactMap { id in
-            guard let program = try? BPFProgram.open(id: id) else { return nil }
-            defer { try? program.close() }
-            return (try? BPFProgram.identity(of: program).name).flatMap { $0.hasPrefix("dosirak") ? $0 : nil }
+        return attached(at: hook, cgroup: cgroup, where: { $0.hasPrefix("dosirak") }).map { id, name, program in
+            try? program.close()
+            return name
         }
     }
 
@@ -228,15 +229,8 @@ struct PortShortcut: Hashable, Sendable {
     }
 
     /// Where the cgroup v2 hierarchy's root is mounted (`/sys/fs/cgroup` on a pure v2 host,
-    /// `/sys/fs/cgroup/unified` on a hybrid one), or nil.
+    /// `/sys/fs/cgroup/unified` on a hybrid one), as chapter 03 found it, or nil.
     static func cgroupRoot() -> String? {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-        for line in mounts.split(separator: "\n") {
-            // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS... - TYPE SOURCE OPTIONS
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4 else { continue }
-            if fields[dash + 1] == "cgroup2" && fields[3] == "/" { return String(fields[4]) }
-        }
-        return nil
+        (try? CgroupLayout.current())?.unified
     }
 }
