@@ -227,7 +227,10 @@ struct ContainerNetworkTests {
         var sleeper = Spawn("/bin/sleep", arguments: ["60"])
         sleeper.namespaces = [.network]
         let container = try sleeper.start()
-        defer { try? container.pid.send(.kill); _ = try? container.wait() }
+        // wait() closes the child's pidfd: a second one would close whatever descriptor another
+        // test has been given that number since (a netlink socket failed with EBADF that way).
+        var waited = false
+        defer { if !waited { try? container.pid.send(.kill); _ = try? container.wait() } }
 
         // The attaching command dies (SIGKILL) right after creating the veth pair.
         let (status, _) = try host.namespace.namespace.perform {
@@ -254,6 +257,7 @@ struct ContainerNetworkTests {
         #expect(attached == .exited(0))
         #expect(try host.nftTable().contains("dport 7071"))
         try container.pid.send(.kill)
+        waited = true
         _ = try container.wait()
         try host.store.create(name: "later")
         #expect(try host.store.endpoints(of: "crash").isEmpty)
